@@ -1,0 +1,16 @@
+/* commands.h — the subcommands of the dshq tool.
+ *
+ * Each subcommand lives in its own src/app/cmd_*.c as
+ *     int cmd_NAME(int argc, char **argv);
+ * where argv[0] is the subcommand's name.  It returns the process exit code:
+ * 0 success, 1 failure (after printing what went wrong and what to do),
+ * 2 bad usage.  Add a new one here and to the table in main.c. */
+#ifndef DSHQ_APP_COMMANDS_H
+#define DSHQ_APP_COMMANDS_H
+
+int cmd_ls(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_region_demo(int argc, char **argv);
+
+#endif
