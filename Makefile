@@ -20,6 +20,8 @@ CFLAGS_ALL = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initia
              $(OPT) -g -fPIC -pthread -Iinclude -Isrc $(SANITIZE) $(EXTRA_CFLAGS)
 LDFLAGS_ALL = -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 LDLIBS_ALL  = -lm -lrt
+# Quiet by default; `make V=1` shows the full commands.
+Q = $(if $(V),,@)
 
 LIB_SRC   := $(sort $(wildcard src/transport/*.c))
 RL_SRC    := $(sort $(wildcard src/rl/*.c))
@@ -45,42 +47,46 @@ all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(DSHQ)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIBDSHQ_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(LIBDSHQ_SO): $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(Q)$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 $(LIBRL_A): $(RL_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(LIBAPP_A): $(APP_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(DSHQ): $(BUILD)/obj/src/app/main.o $(ALL_LIBS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c tests/check.h $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(LDLIBS_ALL)
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(LDLIBS_ALL)
 
 # Benchmarks may link real peers; each bench/NAME.mk may set BENCH_LIBS_NAME.
 -include $(wildcard bench/*.mk)
 $(BUILD)/bench/%: bench/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(BENCH_LIBS_$*) $(LDLIBS_ALL)
+	@$(if $(V),,echo "  BENCH   $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(BENCH_CFLAGS_$*) -MMD -MP -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(BENCH_LIBS_$*) $(LDLIBS_ALL)
 
 tests: all $(TEST_BIN)
 test: tests
 	@DSHQ=$(abspath $(DSHQ)) tests/run.sh $(BUILD)/tests
 
 san:
-	$(MAKE) BUILD=build/san OPT=-O1 \
+	$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 tsan:
-	$(MAKE) BUILD=build/tsan OPT=-O1 SANITIZE="-fsanitize=thread" test
+	$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 SANITIZE="-fsanitize=thread" test
 
 bench: all $(BENCH_BIN)
 bench-deps:
@@ -91,9 +97,14 @@ fuzz: $(BUILD)/fuzz/fuzz_region_header
 $(BUILD)/fuzz/fuzz_region_header: fuzz/fuzz_region_header.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ -lrt -pthread
-fuzz-run: fuzz
+$(BUILD)/fuzz/make_seed: fuzz/make_seed.c $(LIBDSHQ_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBDSHQ_A) $(LDFLAGS_ALL) $(LDLIBS_ALL)
+fuzz-run: fuzz $(BUILD)/fuzz/make_seed
 	@mkdir -p fuzz/corpus
-	$(BUILD)/fuzz/fuzz_region_header -max_total_time=$${FUZZ_SECONDS:-60} -print_final_stats=1 fuzz/corpus
+	$(BUILD)/fuzz/make_seed fuzz/corpus
+	$(BUILD)/fuzz/fuzz_region_header -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 \
+	  -print_final_stats=1 fuzz/corpus
 
 clean:
 	rm -rf build
