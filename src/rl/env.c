@@ -76,9 +76,12 @@ static inline float bd_rng_sym(struct rl_rng *r)
     return rl_rng_float(r) * 2.0f - 1.0f;
 }
 
+/* Comparisons, not fminf/fmaxf: those are libm calls at -O2 (their NaN rule
+ * differs from minss/maxss).  A NaN v fails "v > lo" and comes out as lo. */
 static inline float clampf(float v, float lo, float hi)
 {
-    return fminf(fmaxf(v, lo), hi);
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
 }
 
 /* Finite or 0: the last line of defence for observations and set_state. */
@@ -569,10 +572,10 @@ static inline void bd_obs_write(const struct bd_state *s, int side, float inv_co
     o[BD_OBS_GOAL_FWD] = (rx * hc + ry * hs) * ir;
     o[BD_OBS_GOAL_LEFT] = (ry * hc - rx * hs) * ir;
     o[BD_OBS_TIME_LEFT] = 1.0f - (float)s->tick * inv_ticks;
-    /* fmaxf returns the other operand for a NaN, so this also maps NaN to
-     * -clip: no non-finite value can leave, whatever the state. */
+    /* clampf also maps NaN to -clip: no non-finite value can leave,
+     * whatever the state. */
     for (int i = 0; i < BD_OBS_DIM; i++)
-        o[i] = fminf(fmaxf(o[i], -BD_OBS_CLIP), BD_OBS_CLIP);
+        o[i] = clampf(o[i], -BD_OBS_CLIP, BD_OBS_CLIP);
 }
 
 static float bd_inv_cool(const struct bd_config *cfg)
