@@ -1,0 +1,600 @@
+/* mpsc.c — the MPSC ring: fixed-size slots shared by many producers, one
+ * consumer, consumption in reservation order (see dshq/rollout.h).
+ *
+ * Cursors (free-running 64-bit, compared by unsigned difference):
+ *   reserve  positions handed to producers (CAS by every producer)
+ *   tail     positions given back by the consumer (consumer only)
+ * Position pos lives in slot pos & (capacity - 1); commit[slot] holds
+ * pos + 1 once the producer of pos has filled it (0 at creation, the older
+ * lap's value otherwise, so a stale word never matches).
+ *
+ * Protocol of one position:
+ *
+ *   producer (entry e)                         consumer
+ *   --------                                   --------
+ *   claim:                                     poll at position pos = read:
+ *     r = reserve (relaxed)                      v = commit[pos & mask] (acquire) C1
+ *     if r - tail_cache == cap:                  if v == pos + 1: deliver, read++
+ *       tail_cache = tail (acquire)       P1     else: reserved = reserve (acquire) C0
+ *       (still full: intent = NONE;                 not reserved: empty, sleep
+ *        DROP -> FULL, BLOCK -> sleep)              reserved, stuck for a while:
+ *     e.intent = r (release)              I1          dead reserver? -> skip pos
+ *     CAS reserve r -> r + 1 (acq_rel)    R1        sleep on data_ready
+ *   fill slot[r & mask] in place               read the slot in place
+ *   commit:                                    release:
+ *     commit[r & mask] = r + 1 (release)  P2     tail = seq + 1 (+ skipped) (release) C3
+ *     wake(data_ready)                    K      BLOCK: wake(space)                   K
+ *
+ *   P2 pairs with C1: the consumer that sees the commit word sees the slot.
+ *   C3 pairs with P1: a producer that sees room knows the consumer is done
+ *   with the slot it is about to reuse.
+ *   R1 (release) pairs with C0: a consumer that sees reserve > pos also sees
+ *   the intent its reserver stored before the CAS (I1).
+ *   I1 (release) pairs with C2, the consumer's acquire loads of intents: a
+ *   consumer that sees an intent newer than pos also sees the commit of pos
+ *   that came before it.
+ *
+ * Dead reservations.  A producer that dies between R1 and P2 leaves pos
+ * reserved and never committed, and in-order consumption would stop there.
+ * Every producer therefore registers in the producer table (an owner word:
+ * pid + start time) and states, before it reserves, which position it
+ * reserves (intent, I1); it changes intent only after committing that
+ * position, or to NONE when it gives up a claim.  When pos stays reserved
+ * but uncommitted for DEAD_CHECK_NS, the consumer reads every entry whose
+ * intent is pos (C2): if none of them has a live owner, and the commit word
+ * still says "not committed" after that scan, the reserver is dead: pos is
+ * skipped and `unblocked` counted.  A live producer that merely lost the
+ * CAS race for pos also has intent pos for a moment; that only delays the
+ * verdict to the next check.  The skipped slot is given back with tail like
+ * any other, and the dead producer's half-written bytes are never read.
+ *
+ * The cost per slot: one CAS on the shared reserve line, one release store
+ * of the producer's intent (its own line), one release store of the commit
+ * word, and the wake check; the consumer makes one acquire load per slot
+ * and one release store per release. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dshq/error.h"
+#include "dshq/rollout.h"
+#include "transport/ring_common.h"
+
+#define INTENT_NONE UINT64_MAX
+/* How long a reserved position may stay uncommitted before the consumer
+ * checks its reserver's liveness, and how often it checks again. */
+#define DEAD_CHECK_NS (2 * 1000 * 1000)
+#define STUCK_SLICE_NS (5 * 1000 * 1000)
+
+struct mpsc_view {
+    struct dshq_mpsc_ctrl *ctrl;
+    struct dshq_mpsc_entry *entries; /* [max_producers] */
+    _Atomic uint64_t *commits;       /* [capacity] */
+    unsigned char *slots;            /* [capacity][slot_stride] */
+    uint32_t capacity, mask, policy, max_producers;
+    uint64_t slot_size, stride;
+};
+
+struct dshq_mpsc_producer {
+    struct mpsc_view v;
+    struct dshq_mpsc_entry *e;
+    uint32_t index;
+    int claimed;
+    uint64_t owner;
+    uint64_t pos;        /* the claimed position */
+    uint64_t tail_cache; /* last tail seen (P1) */
+    uint64_t committed, dropped, blocked; /* private copies: single writer */
+};
+
+struct dshq_mpsc_consumer {
+    struct mpsc_view v;
+    uint64_t owner;
+    uint64_t read;       /* next position to poll */
+    uint64_t tail;       /* private copy of ctrl->tail */
+    uint64_t consumed, unblocked;
+    uint64_t stuck_pos, stuck_since, last_check;
+    uint8_t *skipped;    /* [capacity]: position read-ahead of tail was skipped */
+};
+
+/* ----------------------------------------------------------------- layout */
+
+struct mpsc_geom {
+    uint64_t stride, entries_offset, commits_offset, slots_offset, size;
+};
+
+static int params_geom(const struct dshq_ring_params *p, struct mpsc_geom *g)
+{
+    if (!p || p->producers == 0 || p->producers > DSHQ_RING_MAX_PRODUCERS ||
+        p->capacity == 0 || p->capacity > DSHQ_RING_MAX_CAPACITY ||
+        (p->capacity & (p->capacity - 1)) || p->slot_size == 0 ||
+        p->slot_size > DSHQ_RING_MAX_SLOT ||
+        (p->policy != DSHQ_RING_DROP && p->policy != DSHQ_RING_BLOCK))
+        return -EINVAL;
+    g->stride = ring_align(p->slot_size, 64);
+    g->entries_offset = sizeof(struct dshq_mpsc_ctrl);
+    g->commits_offset = g->entries_offset +
+                        (uint64_t)p->producers * sizeof(struct dshq_mpsc_entry);
+    g->slots_offset = ring_align(g->commits_offset + (uint64_t)p->capacity * 8,
+                                 DSHQ_PAGE_ALIGN);
+    uint64_t bytes;
+    if (__builtin_mul_overflow((uint64_t)p->capacity, g->stride, &bytes) ||
+        bytes > (UINT64_C(1) << 46))
+        return -EINVAL;
+    g->size = g->slots_offset + bytes;
+    return 0;
+}
+
+uint64_t dshq_mpsc_size(const struct dshq_ring_params *p)
+{
+    struct mpsc_geom g;
+    return params_geom(p, &g) ? 0 : g.size;
+}
+
+int dshq_mpsc_init(void *section, uint64_t size, const struct dshq_ring_params *p)
+{
+    struct mpsc_geom g;
+    int rc = params_geom(p, &g);
+    if (rc)
+        return rc;
+    if (!section || ((uintptr_t)section % DSHQ_PAGE_ALIGN))
+        return -EINVAL;
+    if (size < g.size)
+        return -ENOSPC;
+    /* Plain stores: unpublished until the creator marks the region ready
+     * (or starts the threads that use it). */
+    memset(section, 0, g.slots_offset);
+    struct dshq_mpsc_ctrl *c = section;
+    c->magic = DSHQ_MPSC_MAGIC;
+    c->version = DSHQ_MPSC_VERSION;
+    c->capacity = p->capacity;
+    c->policy = p->policy;
+    c->max_producers = p->producers;
+    c->slot_size = p->slot_size;
+    c->slot_stride = g.stride;
+    c->entries_offset = g.entries_offset;
+    c->commits_offset = g.commits_offset;
+    c->slots_offset = g.slots_offset;
+    c->section_size = g.size;
+    struct dshq_mpsc_entry *e = (struct dshq_mpsc_entry *)((unsigned char *)section +
+                                                           g.entries_offset);
+    for (uint32_t i = 0; i < p->producers; i++)
+        atomic_init(&e[i].intent, INTENT_NONE);
+    return 0;
+}
+
+/* Immutable configuration: validated from a snapshot, offsets recomputed. */
+static int view_open(const void *section, uint64_t size, struct mpsc_view *v,
+                     struct dshq_ring_params *out)
+{
+    const struct dshq_mpsc_ctrl *c = section;
+    if (!section || size < sizeof *c || ((uintptr_t)section % 64))
+        return DSHQ_ECORRUPT;
+    struct dshq_ring_params p = {
+        .slot_size = c->slot_size, .capacity = c->capacity,
+        .producers = c->max_producers, .policy = c->policy,
+    };
+    struct mpsc_geom g;
+    if (c->magic != DSHQ_MPSC_MAGIC || c->version != DSHQ_MPSC_VERSION ||
+        params_geom(&p, &g) || c->slot_stride != g.stride ||
+        c->entries_offset != g.entries_offset || c->commits_offset != g.commits_offset ||
+        c->slots_offset != g.slots_offset || c->section_size != g.size || g.size > size)
+        return DSHQ_ECORRUPT;
+    if (v) {
+        unsigned char *b = (unsigned char *)c;
+        v->ctrl = (struct dshq_mpsc_ctrl *)c;
+        v->entries = (struct dshq_mpsc_entry *)(b + g.entries_offset);
+        v->commits = (_Atomic uint64_t *)(b + g.commits_offset);
+        v->slots = b + g.slots_offset;
+        v->capacity = p.capacity;
+        v->mask = p.capacity - 1;
+        v->policy = p.policy;
+        v->max_producers = p.producers;
+        v->slot_size = p.slot_size;
+        v->stride = g.stride;
+    }
+    if (out)
+        *out = p;
+    return 0;
+}
+
+int dshq_mpsc_check(const void *section, uint64_t size, struct dshq_ring_params *p)
+{
+    return view_open(section, size, NULL, p);
+}
+
+static unsigned char *mpsc_slot(const struct mpsc_view *v, uint64_t pos)
+{
+    return v->slots + (pos & v->mask) * v->stride;
+}
+
+/* --------------------------------------------------------------- producer */
+
+int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_producer **out)
+{
+    struct mpsc_view v;
+    int rc = view_open(section, size, &v, NULL);
+    if (rc)
+        return rc;
+    struct dshq_mpsc_producer *p = calloc(1, sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->v = v;
+    p->owner = ring_owner_self();
+    int took_dead = 0;
+    for (uint32_t i = 0; i < v.max_producers; i++) {
+        struct dshq_mpsc_entry *e = &v.entries[i];
+        /* O1: acquire pairs with O2 (release when an owner leaves). */
+        uint64_t cur = atomic_load_explicit(&e->owner, memory_order_acquire);
+        if (cur != 0 && ring_owner_alive(cur))
+            continue;
+        /* O3: acq_rel, as in lane.c: one ordered step per takeover. */
+        if (!atomic_compare_exchange_strong_explicit(&e->owner, &cur, p->owner,
+                                                     memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            continue; /* someone else took it; try the next one */
+        p->e = e;
+        p->index = i;
+        took_dead = cur != 0;
+        break;
+    }
+    if (!p->e) {
+        free(p);
+        return DSHQ_ELIMIT;
+    }
+    struct dshq_mpsc_entry *e = p->e;
+    /* I2: release, as I1: a dead predecessor's intent is replaced only
+     * after everything it committed is visible. */
+    atomic_store_explicit(&e->intent, INTENT_NONE, memory_order_release);
+    /* Relaxed: the entry's counters have a single writer, its owner. */
+    p->committed = atomic_load_explicit(&e->committed, memory_order_relaxed);
+    p->dropped = atomic_load_explicit(&e->dropped, memory_order_relaxed);
+    p->blocked = atomic_load_explicit(&e->blocked, memory_order_relaxed);
+    if (took_dead)
+        atomic_fetch_add_explicit(&e->reclaims, 1, memory_order_relaxed);
+    /* P1 (first): acquire pairs with C3. */
+    p->tail_cache = atomic_load_explicit(&v.ctrl->tail, memory_order_acquire);
+    *out = p;
+    return 0;
+}
+
+void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p)
+{
+    if (!p)
+        return;
+    /* I2: a claim we still hold is given up; release as I1. */
+    atomic_store_explicit(&p->e->intent, INTENT_NONE, memory_order_release);
+    uint64_t cur = p->owner;
+    /* O2: release pairs with O1 of the entry's next owner. */
+    atomic_compare_exchange_strong_explicit(&p->e->owner, &cur, 0, memory_order_release,
+                                            memory_order_relaxed);
+    free(p);
+}
+
+static int mpsc_has_room(void *arg)
+{
+    struct dshq_mpsc_producer *p = arg;
+    /* P1: acquire pairs with C3 in release/skip.  Relaxed reserve: only a
+     * hint here, the CAS in claim decides. */
+    p->tail_cache = atomic_load_explicit(&p->v.ctrl->tail, memory_order_acquire);
+    uint64_t r = atomic_load_explicit(&p->v.ctrl->reserve, memory_order_relaxed);
+    return r - p->tail_cache < p->v.capacity;
+}
+
+static void counter_bump(_Atomic uint64_t *c, uint64_t *mine)
+{
+    /* Relaxed store of a private running total: single writer (the entry's
+     * owner), read only by monitors. */
+    atomic_store_explicit(c, ++*mine, memory_order_relaxed);
+}
+
+int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dshq_slot *out)
+{
+    struct dshq_mpsc_ctrl *c = p->v.ctrl;
+    uint64_t deadline = 0;
+    int counted_block = 0;
+    while (!p->claimed) {
+        /* Relaxed: a guess; the CAS below validates it. */
+        uint64_t r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
+        for (;;) {
+            if (r - p->tail_cache >= p->v.capacity) {
+                /* P1: acquire pairs with C3. */
+                p->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
+                if (r - p->tail_cache >= p->v.capacity)
+                    break; /* full */
+            }
+            /* I1: release (see the essay): the consumer may only read this
+             * intent once R1 below is visible to it. */
+            atomic_store_explicit(&p->e->intent, r, memory_order_release);
+            /* R1: acq_rel; release pairs with C0 (the intent above is
+             * visible to a consumer that sees reserve > r); acquire keeps
+             * the chain of reservations ordered. */
+            if (atomic_compare_exchange_weak_explicit(&c->reserve, &r, r + 1,
+                                                      memory_order_acq_rel,
+                                                      memory_order_relaxed)) {
+                p->pos = r;
+                p->claimed = 1;
+                break;
+            }
+        }
+        if (p->claimed)
+            break;
+        /* Full.  Hold no intent while we are not reserving (I2). */
+        atomic_store_explicit(&p->e->intent, INTENT_NONE, memory_order_release);
+        if (p->v.policy == DSHQ_RING_DROP) {
+            counter_bump(&p->e->dropped, &p->dropped);
+            return DSHQ_RING_FULL;
+        }
+        int room = 0;
+        for (int i = 0; i < RING_SPIN && !room; i++) {
+            ring_cpu_relax();
+            room = mpsc_has_room(p);
+        }
+        if (room)
+            continue;
+        if (timeout_ns == 0)
+            return DSHQ_RING_FULL;
+        if (!counted_block) {
+            counted_block = 1;
+            deadline = ring_deadline(timeout_ns);
+            counter_bump(&p->e->blocked, &p->blocked);
+        }
+        if (!ring_sleep(&c->space, mpsc_has_room, p, deadline))
+            return DSHQ_RING_FULL;
+    }
+    out->data = mpsc_slot(&p->v, p->pos);
+    out->size = p->v.slot_size;
+    out->seq = p->pos;
+    out->lane = p->index;
+    out->pad = 0;
+    return 0;
+}
+
+/* The MPSC protocol is the essay at the top of this file; in short:
+ *
+ *   producer                                   consumer
+ *   intent = r (release)               I1
+ *   CAS reserve r -> r+1 (acq_rel)     R1 ---> reserve (acquire)      C0 (dead check)
+ *   fill slot[r & mask]
+ *   commit[r & mask] = r+1 (release)   P2 ---> commit[pos] (acquire)  C1
+ *   wake(data_ready)                   K       read slot[pos & mask]
+ *   tail_cache = tail (acquire)        P1 <--- tail = pos+1 (release) C3
+ */
+int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
+{
+    if (!p->claimed)
+        return -EINVAL;
+    p->claimed = 0;
+    /* P2: release pairs with C1: the slot's bytes before its commit word. */
+    atomic_store_explicit(&p->v.commits[p->pos & p->v.mask], p->pos + 1,
+                          memory_order_release);
+    counter_bump(&p->e->committed, &p->committed);
+    ring_wake(&p->v.ctrl->data_ready); /* K: pairs with S2 of a sleeping poll */
+    return 0;
+}
+
+/* --------------------------------------------------------------- consumer */
+
+int dshq_mpsc_consumer_open(void *section, uint64_t size, struct dshq_mpsc_consumer **out)
+{
+    struct mpsc_view v;
+    int rc = view_open(section, size, &v, NULL);
+    if (rc)
+        return rc;
+    struct dshq_mpsc_consumer *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->v = v;
+    c->skipped = calloc(v.capacity, 1);
+    if (!c->skipped) {
+        free(c);
+        return -ENOMEM;
+    }
+    c->owner = ring_owner_self();
+    /* O1/O3 as in lane.c: free, or held by a dead consumer. */
+    for (;;) {
+        uint64_t cur = atomic_load_explicit(&v.ctrl->consumer, memory_order_acquire);
+        if (cur != 0 && ring_owner_alive(cur)) {
+            free(c->skipped);
+            free(c);
+            return -EBUSY;
+        }
+        if (atomic_compare_exchange_strong_explicit(&v.ctrl->consumer, &cur, c->owner,
+                                                    memory_order_acq_rel,
+                                                    memory_order_acquire))
+            break;
+    }
+    /* Relaxed: we are the only writer of these now (O1/O3 ordered the
+     * previous consumer's last stores before us). */
+    c->tail = c->read = atomic_load_explicit(&v.ctrl->tail, memory_order_relaxed);
+    c->consumed = atomic_load_explicit(&v.ctrl->consumed, memory_order_relaxed);
+    c->unblocked = atomic_load_explicit(&v.ctrl->unblocked, memory_order_relaxed);
+    c->stuck_pos = UINT64_MAX;
+    *out = c;
+    return 0;
+}
+
+void dshq_mpsc_consumer_close(struct dshq_mpsc_consumer *c)
+{
+    if (!c)
+        return;
+    uint64_t cur = c->owner;
+    /* O2: release pairs with O1 of the next consumer. */
+    atomic_compare_exchange_strong_explicit(&c->v.ctrl->consumer, &cur, 0,
+                                            memory_order_release, memory_order_relaxed);
+    free(c->skipped);
+    free(c);
+}
+
+static int committed_at(const struct mpsc_view *v, uint64_t pos)
+{
+    /* C1: acquire pairs with P2 in commit. */
+    return atomic_load_explicit(&v->commits[pos & v->mask], memory_order_acquire) == pos + 1;
+}
+
+static void tail_publish(struct dshq_mpsc_consumer *c)
+{
+    /* C3: release pairs with P1: our reads of the slots below tail are over
+     * before a producer sees the room. */
+    atomic_store_explicit(&c->v.ctrl->tail, c->tail, memory_order_release);
+    if (c->v.policy == DSHQ_RING_BLOCK)
+        ring_wake(&c->v.ctrl->space); /* K: pairs with S2 of a waiting producer */
+}
+
+/* 1 when position pos (reserved, uncommitted) belongs to no live producer. */
+static int reserver_dead(const struct mpsc_view *v, uint64_t pos)
+{
+    for (uint32_t i = 0; i < v->max_producers; i++) {
+        struct dshq_mpsc_entry *e = &v->entries[i];
+        /* C2: acquire pairs with I1/I2: an intent newer than pos comes with
+         * the commit of pos that preceded it. */
+        if (atomic_load_explicit(&e->intent, memory_order_acquire) != pos)
+            continue;
+        /* Acquire pairs with O3 of a new owner of this entry. */
+        if (ring_owner_alive(atomic_load_explicit(&e->owner, memory_order_acquire)))
+            return 0;
+    }
+    /* Its reserver may have committed and moved on during the scan. */
+    return !committed_at(v, pos);
+}
+
+static void skip_position(struct dshq_mpsc_consumer *c, uint64_t pos)
+{
+    c->read = pos + 1;
+    /* Relaxed: a counter with one writer, for monitors. */
+    atomic_store_explicit(&c->v.ctrl->unblocked, ++c->unblocked, memory_order_relaxed);
+    if (c->tail == pos) {
+        c->tail = pos + 1;
+        tail_publish(c);
+    } else {
+        c->skipped[pos & c->v.mask] = 1; /* given back by the release before it */
+    }
+}
+
+struct poll_arg {
+    struct dshq_mpsc_consumer *c;
+};
+
+static int poll_ready(void *arg)
+{
+    struct poll_arg *a = arg;
+    return committed_at(&a->c->v, a->c->read);
+}
+
+int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq_slot *out)
+{
+    uint64_t deadline = ring_deadline(timeout_ns);
+    int spun = 0;
+    for (;;) {
+        uint64_t pos = c->read;
+        if (committed_at(&c->v, pos)) {
+            c->read = pos + 1;
+            out->data = mpsc_slot(&c->v, pos);
+            out->size = c->v.slot_size;
+            out->seq = pos;
+            out->lane = 0;
+            out->pad = 0;
+            return 0;
+        }
+        /* C0: acquire pairs with R1: if pos is reserved, its reserver's
+         * intent (I1) is visible to reserver_dead. */
+        uint64_t reserved = atomic_load_explicit(&c->v.ctrl->reserve, memory_order_acquire);
+        int stuck = reserved - pos - 1 < (UINT64_C(1) << 63); /* reserved > pos */
+        uint64_t now = 0;
+        if (stuck) {
+            now = dshq_now_ns();
+            if (c->stuck_pos != pos) {
+                c->stuck_pos = pos;
+                c->stuck_since = c->last_check = now;
+            } else if (now - c->last_check >= DEAD_CHECK_NS) {
+                c->last_check = now;
+                if (reserver_dead(&c->v, pos)) {
+                    skip_position(c, pos);
+                    continue;
+                }
+            }
+        }
+        if (timeout_ns == 0)
+            return DSHQ_RING_EMPTY;
+        if (!spun) {
+            spun = 1;
+            int ok = 0;
+            for (int i = 0; i < RING_SPIN && !ok; i++) {
+                ring_cpu_relax();
+                ok = committed_at(&c->v, pos);
+            }
+            if (ok)
+                continue;
+        }
+        if (deadline != UINT64_MAX && dshq_now_ns() >= deadline)
+            return DSHQ_RING_EMPTY;
+        /* Sleep until a commit, the deadline, or (when stuck) the next
+         * liveness check. */
+        uint64_t until = deadline;
+        if (stuck) {
+            uint64_t slice = now + STUCK_SLICE_NS;
+            if (slice < until)
+                until = slice;
+        }
+        struct poll_arg a = {c};
+        ring_sleep(&c->v.ctrl->data_ready, poll_ready, &a, until);
+    }
+}
+
+int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s)
+{
+    if (s->seq != c->tail || s->seq >= c->read)
+        return -EINVAL;
+    uint64_t t = s->seq + 1;
+    while (t != c->read && c->skipped[t & c->v.mask]) {
+        c->skipped[t & c->v.mask] = 0;
+        t++;
+    }
+    c->tail = t;
+    /* Relaxed: a counter with one writer, for monitors. */
+    atomic_store_explicit(&c->v.ctrl->consumed, ++c->consumed, memory_order_relaxed);
+    tail_publish(c);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *out,
+                    struct dshq_lane_stats *per_producer, uint32_t max)
+{
+    struct mpsc_view v;
+    int rc = view_open(section, size, &v, NULL);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    out->capacity = v.capacity;
+    out->producers = v.max_producers;
+    out->policy = v.policy;
+    out->slot_size = v.slot_size;
+    /* Relaxed loads: a monitor's snapshot of independent counters. */
+    uint64_t cw = atomic_load_explicit(&v.ctrl->consumer, memory_order_relaxed);
+    out->consumer_pid = cw ? ring_owner_pid(cw) : 0;
+    out->consumer_alive = ring_owner_alive(cw);
+    uint64_t tail = atomic_load_explicit(&v.ctrl->tail, memory_order_relaxed);
+    out->reserved = atomic_load_explicit(&v.ctrl->reserve, memory_order_relaxed);
+    out->fill = out->reserved - tail;
+    out->consumed = atomic_load_explicit(&v.ctrl->consumed, memory_order_relaxed);
+    out->unblocked = atomic_load_explicit(&v.ctrl->unblocked, memory_order_relaxed);
+    for (uint32_t i = 0; i < v.max_producers; i++) {
+        struct dshq_mpsc_entry *e = &v.entries[i];
+        struct dshq_lane_stats s;
+        memset(&s, 0, sizeof s);
+        uint64_t ow = atomic_load_explicit(&e->owner, memory_order_relaxed);
+        s.owner_pid = ow ? ring_owner_pid(ow) : 0;
+        s.owner_alive = ring_owner_alive(ow);
+        s.committed = atomic_load_explicit(&e->committed, memory_order_relaxed);
+        s.dropped = atomic_load_explicit(&e->dropped, memory_order_relaxed);
+        s.blocked = atomic_load_explicit(&e->blocked, memory_order_relaxed);
+        s.reclaims = atomic_load_explicit(&e->reclaims, memory_order_relaxed);
+        out->committed += s.committed;
+        out->dropped += s.dropped;
+        out->blocked += s.blocked;
+        if (per_producer && i < max)
+            per_producer[i] = s;
+    }
+    return 0;
+}
