@@ -12,5 +12,6 @@ int cmd_ls(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_region_demo(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -193,96 +193,13 @@ void rl_mlp_params_init(const struct rl_mlp *m, float *params, uint64_t seed)
 
 /* ---- kernels ------------------------------------------------------------- */
 
-typedef float vf8 __attribute__((vector_size(32)));
-typedef int32_t vi8 __attribute__((vector_size(32)));
-/* Unaligned loads/stores and broadcasts as macros: no vector ever crosses a
- * function boundary, so the baseline build has no ABI question to answer. */
-#define VLD(p) ({ vf8 v_; memcpy(&v_, (p), sizeof v_); v_; })
-#define VST(p, v)                        \
-    do {                                 \
-        vf8 s_ = (v);                    \
-        memcpy((p), &s_, sizeof s_);     \
-    } while (0)
-#define VBC(x) ((vf8){0, 0, 0, 0, 0, 0, 0, 0} + (x))
-
+/* The kernels are written once, in mlp_kernels.h, over a vector type of
+ * KW floats, and instantiated here: 4-wide for the x86-64 baseline (SSE2;
+ * the same code maps onto WebAssembly SIMD128) and 8-wide for AVX2+FMA. */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* One register tile: MR (1..4) rows x NV (1..2) vectors of 8 columns. */
-ALWAYS_INLINE void tile(const int MR, const int NV, int K, const float *A, long sam, long sak,
-                        const float *B, long ldb, float *C, long ldc, const float *init,
-                        int accumulate)
-{
-    vf8 c[4][2];
-#pragma GCC unroll 4
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-            c[r][v] = accumulate ? VLD(C + r * ldc + 8 * v) : init ? VLD(init + 8 * v) : VBC(0.0f);
-    for (int k = 0; k < K; k++) {
-        const float *b = B + k * ldb;
-        vf8 b0 = VLD(b), b1 = NV > 1 ? VLD(b + 8) : VBC(0.0f);
-        const float *a = A + k * sak;
-#pragma GCC unroll 4
-        for (int r = 0; r < MR; r++) {
-            vf8 ar = VBC(a[r * sam]);
-            c[r][0] += ar * b0;
-            if (NV > 1)
-                c[r][1] += ar * b1;
-        }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-            VST(C + r * ldc + 8 * v, c[r][v]);
-}
-
-ALWAYS_INLINE void tiles_nv(const int NV, int M, int K, const float *A, long sam, long sak,
-                            const float *B, long ldb, float *C, long ldc, const float *init,
-                            int accumulate)
-{
-    int m0 = 0;
-    for (; m0 + 4 <= M; m0 += 4)
-        tile(4, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
-    switch (M - m0) {
-    case 3:
-        tile(3, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
-        break;
-    case 2:
-        tile(2, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
-        break;
-    case 1:
-        tile(1, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
-        break;
-    default:
-        break;
-    }
-}
-
-ALWAYS_INLINE void gemm_body(int M, int N, int K, const float *A, long sam, long sak,
-                             const float *B, long ldb, float *C, long ldc, const float *bias,
-                             int accumulate)
-{
-    int n0 = 0;
-    for (; n0 + 16 <= N; n0 += 16)
-        tiles_nv(2, M, K, A, sam, sak, B + n0, ldb, C + n0, ldc, bias ? bias + n0 : NULL,
-                 accumulate);
-    if (n0 + 8 <= N) {
-        tiles_nv(1, M, K, A, sam, sak, B + n0, ldb, C + n0, ldc, bias ? bias + n0 : NULL,
-                 accumulate);
-        n0 += 8;
-    }
-    for (int m = 0; m < M; m++)
-        for (int n = n0; n < N; n++) {
-            float acc = accumulate ? C[m * ldc + n] : bias ? bias[n] : 0.0f;
-            for (int k = 0; k < K; k++)
-                acc += A[m * sam + k * sak] * B[k * ldb + n];
-            C[m * ldc + n] = acc;
-        }
-}
-
-/* tanh(x) = p(x)/q(x), odd/even polynomials on x clamped to +-7.905 (a
- * rational approximation as used by Eigen); |error| < 4e-7. */
+/* tanh(x) = p(x)/q(x), odd/even polynomials on x clamped to +-7.905 (the
+ * rational approximation Eigen uses for float); |error| < 4e-7. */
 #define TANH_CLAMP 7.90531110763549805f
 #define TANH_POLY(x, x2, p, q)                                  \
     do {                                                        \
@@ -298,62 +215,35 @@ ALWAYS_INLINE void gemm_body(int M, int N, int K, const float *A, long sam, long
         q = x2 * q + 4.89352518554385e-03f;                     \
     } while (0)
 
-/* One vector of 8 through the rational tanh. */
-#define TANH_VEC(a, y)                                                      \
-    do {                                                                    \
-        const vf8 hi_ = VBC(TANH_CLAMP), lo_ = VBC(-TANH_CLAMP);            \
-        const vf8 one_ = VBC(1.0f), mone_ = VBC(-1.0f);                     \
-        /* Select with masks: C has no vector ?:. */                        \
-        vi8 mh_ = (a) > hi_, ml_ = (a) < lo_;                               \
-        vf8 x = (vf8)(((vi8)hi_ & mh_) | ((vi8)(a) & ~mh_));                \
-        x = (vf8)(((vi8)lo_ & ml_) | ((vi8)x & ~ml_));                      \
-        vf8 x2 = x * x, p, q;                                               \
-        TANH_POLY(x, x2, p, q);                                             \
-        y = p / q;                                                          \
-        vi8 yh_ = y > one_, yl_ = y < mone_;                                \
-        y = (vf8)(((vi8)one_ & yh_) | ((vi8)y & ~yh_));                     \
-        y = (vf8)(((vi8)mone_ & yl_) | ((vi8)y & ~yl_));                    \
-    } while (0)
-
-/* The tail goes through the same vector code on a padded copy: scalar code
- * may be contracted into FMAs differently, and an element's result must not
- * depend on where it sits in the array. */
-ALWAYS_INLINE void tanh_body(float *v, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        vf8 a = VLD(v + i), y;
-        TANH_VEC(a, y);
-        VST(v + i, y);
-    }
-    if (i < n) {
-        float pad[8] = {0};
-        memcpy(pad, v + i, (n - i) * sizeof(float));
-        vf8 a = VLD(pad), y;
-        TANH_VEC(a, y);
-        VST(pad, y);
-        memcpy(v + i, pad, (n - i) * sizeof(float));
-    }
-}
-
-static void gemm_generic(int M, int N, int K, const float *A, long sam, long sak, const float *B,
-                         long ldb, float *C, long ldc, const float *bias, int accumulate)
-{
-    gemm_body(M, N, K, A, sam, sak, B, ldb, C, ldc, bias, accumulate);
-}
-
-static void tanh_generic(float *v, size_t n) { tanh_body(v, n); }
+typedef float vf4 __attribute__((vector_size(16)));
+typedef int32_t vi4 __attribute__((vector_size(16)));
+#define KV vf4
+#define KVI vi4
+#define KW 4
+#define KSUF generic
+#define KTARGET
+#include "rl/mlp_kernels.h"
+#undef KV
+#undef KVI
+#undef KW
+#undef KSUF
+#undef KTARGET
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define RL_MLP_HAVE_AVX2 1
-__attribute__((target("avx2,fma"))) static void
-gemm_avx2(int M, int N, int K, const float *A, long sam, long sak, const float *B, long ldb,
-          float *C, long ldc, const float *bias, int accumulate)
-{
-    gemm_body(M, N, K, A, sam, sak, B, ldb, C, ldc, bias, accumulate);
-}
-
-__attribute__((target("avx2,fma"))) static void tanh_avx2(float *v, size_t n) { tanh_body(v, n); }
+typedef float vf8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+#define KV vf8
+#define KVI vi8
+#define KW 8
+#define KSUF avx2
+#define KTARGET __attribute__((target("avx2,fma")))
+#include "rl/mlp_kernels.h"
+#undef KV
+#undef KVI
+#undef KW
+#undef KSUF
+#undef KTARGET
 #else
 #define RL_MLP_HAVE_AVX2 0
 #endif

@@ -47,4 +47,39 @@ struct rl_rollout_view {
     const float *bootstrap_obs;   /* [E][obs_dim] */
 };
 
+/* The writable twin of the view: where a collector puts one window.  The
+ * memory may be anything the caller owns (the single-process loop's arrays,
+ * a chunk claimed in a shared-memory lane).  final_obs and bootstrap_obs may
+ * be NULL; every other array is required. */
+struct rl_rollout_buf {
+    int T, E, obs_dim;
+    float *obs;             /* [T][E][obs_dim] */
+    int32_t *act;           /* [T][E] */
+    float *rew;             /* [T][E] */
+    uint8_t *done;          /* [T][E] */
+    uint8_t *trunc;         /* [T][E] */
+    float *logp;            /* [T][E] */
+    float *value;           /* [T][E] */
+    float *final_value;     /* [T][E] (0 where not trunc) */
+    float *bootstrap_value; /* [E] */
+    float *final_obs;       /* [T][E][obs_dim] or NULL */
+    float *bootstrap_obs;   /* [E][obs_dim] or NULL */
+};
+
+/* The read-only view of a buffer. */
+static inline struct rl_rollout_view rl_rollout_buf_view(const struct rl_rollout_buf *b)
+{
+    struct rl_rollout_view v = {b->T,     b->E,           b->obs_dim,         b->obs,
+                                b->act,   b->rew,         b->done,            b->trunc,
+                                b->logp,  b->value,       b->final_value,     b->bootstrap_value,
+                                b->final_obs, b->bootstrap_obs};
+    return v;
+}
+
+/* Allocates every array of a T x E x obs_dim buffer in one 64-byte aligned
+ * block (final_obs included when with_final_obs).  0 or -EINVAL / -ENOMEM;
+ * rl_rollout_buf_free releases it. */
+int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, int with_final_obs);
+void rl_rollout_buf_free(struct rl_rollout_buf *b);
+
 #endif
