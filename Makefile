@@ -19,7 +19,7 @@ SANITIZE ?=
 CFLAGS_ALL = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
              $(OPT) -g -fPIC -pthread -Iinclude -Isrc $(SANITIZE) $(EXTRA_CFLAGS)
 LDFLAGS_ALL = -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
-LDLIBS_ALL  = -lm -lrt
+LDLIBS_ALL  = -lm -lrt -lz
 # Quiet by default; `make V=1` shows the full commands.
 Q = $(if $(V),,@)
 
