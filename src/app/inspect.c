@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/inspect.h"
+#include "app/inspect_rollout.h"
 #include "app/util.h"
 
 static const struct {
@@ -13,8 +14,8 @@ static const struct {
 } kinds[] = {
     {DSHQ_SECTION_RAW, "raw", NULL},
     {DSHQ_SECTION_WEIGHTS, "weights", NULL},
-    {DSHQ_SECTION_LANES, "lanes", NULL},
-    {DSHQ_SECTION_MPSC, "mpsc", NULL},
+    {DSHQ_SECTION_LANES, "lanes", inspect_lanes},
+    {DSHQ_SECTION_MPSC, "mpsc", inspect_mpsc},
     {DSHQ_SECTION_MAILBOX, "mailbox", NULL},
     {DSHQ_SECTION_TELEMETRY, "telemetry", NULL},
 };
