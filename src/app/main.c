@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"rm", cmd_rm, "remove a region by name"},
     {"inspect", cmd_inspect, "print a live region's header, sections and counters"},
     {"region-demo", cmd_region_demo, "create a region, inspect it from a child process"},
+    {"plot", cmd_plot, "draw a run's learning curve (metrics JSON lines) as an SVG"},
     {"train", cmd_train, "train the Ball Drill policy with PPO (--single-process for now)"},
 };
 
