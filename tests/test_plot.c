@@ -1,0 +1,230 @@
+/* dshq plot: metrics JSON lines (written by metrics_write_jsonl, with
+ * malformed lines mixed in) become an SVG whose two polylines hold exactly
+ * the valid points, inside their panels, in time order; malformed lines and
+ * lines without wall_s are counted apart; the document is well-formed enough
+ * (one <svg> root, balanced elements, the labels and legend).  The same file
+ * goes through the real `dshq plot` binary when $DSHQ names it. */
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "app/metrics.h"
+#include "app/plot.h"
+#include "check.h"
+
+#define POINTS 60
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Parses the points="..." of <polyline id="ID"> into xs/ys; returns n. */
+static size_t polyline(const char *svg, const char *id, double *xs, double *ys, size_t max)
+{
+    char key[64];
+    snprintf(key, sizeof key, "<polyline id=\"%s\"", id);
+    const char *p = strstr(svg, key);
+    CHECK_MSG(p != NULL, "no polyline %s", id);
+    CHECK(strstr(p + 1, key) == NULL || strstr(p + 1, key) > strstr(p, "/>")); /* one only */
+    p = strstr(p, "points=\"");
+    CHECK(p);
+    p += 8;
+    size_t n = 0;
+    while (*p != '"') {
+        char *end;
+        double x = strtod(p, &end);
+        CHECK(end != p && *end == ',');
+        double y = strtod(end + 1, &end);
+        CHECK(*end == ' ' || *end == '"');
+        CHECK(n < max);
+        xs[n] = x;
+        ys[n] = y;
+        n++;
+        p = *end == ' ' ? end + 1 : end;
+    }
+    return n;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK_MSG(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    CHECK(b);
+    CHECK_EQ_U64(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void check_svg(const char *svg, size_t want_ret, size_t want_win)
+{
+    CHECK(strncmp(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"", 39) == 0);
+    CHECK(strcmp(svg + strlen(svg) - 7, "</svg>\n") == 0);
+    CHECK_EQ_U64(count(svg, "<svg"), 1);
+    CHECK_EQ_U64(count(svg, "<g"), count(svg, "</g>"));
+    CHECK_EQ_U64(count(svg, "<text"), count(svg, "</text>"));
+    CHECK_EQ_U64(count(svg, "<polyline"), 2);
+    CHECK(strstr(svg, "<script") == NULL);
+    CHECK(strstr(svg, ">mean episode return</text>"));
+    CHECK(strstr(svg, ">win rate (EMA)</text>"));
+    CHECK(strstr(svg, ">wall time (s)</text>"));
+    CHECK(strstr(svg, ">mean return</text>"));          /* legend */
+    CHECK(strstr(svg, ">win rate vs opponent</text>")); /* legend */
+    CHECK(strstr(svg, ">100%</text>") && strstr(svg, ">0%</text>"));
+    /* every '<' opens a tag that closes: self-closing or with an end tag */
+    CHECK_EQ_U64(count(svg, "<"), count(svg, "/>") + 2 * count(svg, "</"));
+
+    static double xs[POINTS * 2], ys[POINTS * 2];
+    size_t n = polyline(svg, "mean_return", xs, ys, POINTS * 2);
+    CHECK_EQ_U64(n, want_ret);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(xs[i] >= 80 && xs[i] <= 870); /* inside the upper panel */
+        CHECK(ys[i] >= 50 && ys[i] <= 50 + 235);
+        if (i)
+            CHECK(xs[i] > xs[i - 1]); /* time order */
+    }
+    /* The return rises in the data, so the line goes up (y shrinks). */
+    CHECK(ys[n - 1] < ys[0]);
+    n = polyline(svg, "win_rate_ema", xs, ys, POINTS * 2);
+    CHECK_EQ_U64(n, want_win);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(xs[i] >= 80 && xs[i] <= 870);
+        CHECK(ys[i] >= 325 && ys[i] <= 325 + 235); /* inside the lower panel */
+    }
+    /* win rate 0.5 at the first point: half way down the lower panel */
+    CHECK_NEAR(ys[0], 325 + 235 / 2.0, 1.0);
+}
+
+int main(void)
+{
+    /* 1. The line parser on its own. */
+    double w, r, v;
+    int hr, hw;
+    const char *good = "{\"wall_s\":1.5,\"mean_return\":-2e-1,\"win_rate_ema\":null,"
+                       "\"x\":[1,{\"y\":\"a\\\"b\"}],\"t\":true}";
+    CHECK_EQ_INT(plot_parse_line(good, strlen(good), &w, &r, &hr, &v, &hw), 1);
+    CHECK(w == 1.5 && hr && r == -0.2 && !hw);
+    static const char *bad[] = {"", "[1,2]", "{\"wall_s\":}", "{\"wall_s\":1", "{wall_s:1}",
+                                "{\"wall_s\":01}", "{\"wall_s\":1.}", "{\"wall_s\":1} x",
+                                "{\"wall_s\":1,}", "{\"a\":\"\x01\"}", "{\"wall_s\":NaN}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_MSG(plot_parse_line(bad[i], strlen(bad[i]), &w, &r, &hr, &v, &hw) == 0,
+                  "accepted: %s", bad[i]);
+    const char *notime = "{\"wall_s\":null,\"mean_return\":1}";
+    CHECK_EQ_INT(plot_parse_line(notime, strlen(notime), &w, &r, &hr, &v, &hw), -1);
+    CHECK(!hr);
+
+    /* 2. A metrics file: POINTS lines, every 10th without a return (NaN ->
+     * null), every 15th without a win rate, plus junk. */
+    char dir[] = "/tmp/dshq-plot-XXXXXX";
+    CHECK(mkdtemp(dir));
+    char in[256], out[256];
+    snprintf(in, sizeof in, "%s/run.jsonl", dir);
+    snprintf(out, sizeof out, "%s/curve.svg", dir);
+    FILE *f = fopen(in, "w");
+    CHECK(f);
+    size_t want_ret = 0, want_win = 0;
+    for (int i = 0; i < POINTS; i++) {
+        struct metrics m;
+        metrics_init(&m);
+        m.wall_s = 0.5 * i;
+        m.updates = (uint64_t)i;
+        if (i % 10 != 3) {
+            m.mean_return = -1.0 + 2.0 * i / POINTS;
+            want_ret++;
+        }
+        if (i % 15 != 7) {
+            m.win_rate_ema = 0.5 + 0.5 * i / POINTS;
+            want_win++;
+        }
+        CHECK_EQ_INT(metrics_write_jsonl(f, &m), 0);
+        if (i == 5)
+            fputs("not json at all\n", f);
+        if (i == 9)
+            fputs("{\"wall_s\": 4.7, \"mean_return\": \n", f); /* cut short */
+        if (i == 20)
+            fputs("\n   \n", f); /* blank: ignored, not counted */
+        if (i == 30)
+            fputs("{\"updates\": 31, \"mean_return\": 0.1}\n", f); /* no wall_s */
+    }
+    fputs("{\"wall_s\":99", f); /* a last line without newline, cut short */
+    CHECK_EQ_INT(fclose(f), 0);
+
+    f = fopen(in, "r");
+    CHECK(f);
+    struct plot_data d;
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(plot_read_jsonl(f, &d), 0);
+    fclose(f);
+    CHECK_EQ_U64(d.lines, POINTS + 4);
+    CHECK_EQ_U64(d.malformed, 3);
+    CHECK_EQ_U64(d.no_time, 1);
+    CHECK_EQ_U64(d.used, POINTS);
+    CHECK_EQ_U64(d.ret.n, want_ret);
+    CHECK_EQ_U64(d.win.n, want_win);
+    CHECK(d.ret.x[0] == 0 && d.ret.y[0] == -1.0);
+
+    char *svg = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&svg, &len);
+    CHECK(mf);
+    CHECK_EQ_INT(plot_write_svg(mf, &d, "run <1> & co"), 0);
+    fclose(mf);
+    check_svg(svg, want_ret, want_win);
+    CHECK(strstr(svg, "<title>run &lt;1&gt; &amp; co</title>"));
+    free(svg);
+
+    /* 3. An empty input still gives a valid document saying "no data". */
+    struct plot_data empty;
+    memset(&empty, 0, sizeof empty);
+    mf = open_memstream(&svg, &len);
+    CHECK_EQ_INT(plot_write_svg(mf, &empty, NULL), 0);
+    fclose(mf);
+    CHECK_EQ_U64(count(svg, ">no data</text>"), 2);
+    CHECK_EQ_U64(count(svg, "<polyline"), 2);
+    free(svg);
+
+    /* 4. The command itself, when the test runner names the binary. */
+    const char *dshq = getenv("DSHQ");
+    if (dshq && access(dshq, X_OK) == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "%s plot %s -o %s 2>%s/err.txt >/dev/null", dshq, in, out, dir);
+        CHECK_EQ_INT(system(cmd), 0);
+        size_t n;
+        svg = slurp(out, &n);
+        check_svg(svg, want_ret, want_win);
+        free(svg);
+        char errp[300];
+        snprintf(errp, sizeof errp, "%s/err.txt", dir);
+        char *msg = slurp(errp, &n);
+        CHECK_MSG(strstr(msg, "skipped 4 of 64 lines (3 not JSON objects, 1 without a numeric "
+                             "wall_s)") != NULL, "stderr was: %s", msg);
+        free(msg);
+        snprintf(cmd, sizeof cmd, "%s plot --help | grep -q 'win rate'", dshq);
+        CHECK_EQ_INT(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s plot %s/missing.jsonl -o %s 2>/dev/null", dshq, dir, out);
+        int st = system(cmd);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+        snprintf(cmd, sizeof cmd, "%s plot --bogus 2>/dev/null", dshq);
+        st = system(cmd);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+        unlink(errp);
+        unlink(out);
+        puts("plot: command checked too");
+    }
+    plot_data_free(&d);
+    unlink(in);
+    rmdir(dir);
+    puts("plot: ok");
+    return 0;
+}
