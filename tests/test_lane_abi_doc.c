@@ -1,0 +1,44 @@
+/* test_lane_abi_doc.c — docs/abi.md documents the lanes control blocks
+ * (struct dshq_lanes_ctrl, struct dshq_lane_ctrl) exactly as compiled. */
+#include "abi_doc.h"
+#include "check.h"
+#include "dshq/rollout.h"
+
+int main(void)
+{
+    static const struct abi_field ctrl[] = {
+        ABI_FIELD(struct dshq_lanes_ctrl, magic),
+        ABI_FIELD(struct dshq_lanes_ctrl, version),
+        ABI_FIELD(struct dshq_lanes_ctrl, lane_count),
+        ABI_FIELD(struct dshq_lanes_ctrl, capacity),
+        ABI_FIELD(struct dshq_lanes_ctrl, policy),
+        ABI_FIELD(struct dshq_lanes_ctrl, slot_size),
+        ABI_FIELD(struct dshq_lanes_ctrl, slot_stride),
+        ABI_FIELD(struct dshq_lanes_ctrl, lanes_offset),
+        ABI_FIELD(struct dshq_lanes_ctrl, slots_offset),
+        ABI_FIELD(struct dshq_lanes_ctrl, section_size),
+        ABI_FIELD(struct dshq_lanes_ctrl, consumer),
+        ABI_FIELD(struct dshq_lanes_ctrl, data_ready),
+        ABI_FIELD(struct dshq_lanes_ctrl, reserved),
+    };
+    static const struct abi_field lane[] = {
+        ABI_FIELD(struct dshq_lane_ctrl, head),
+        ABI_FIELD(struct dshq_lane_ctrl, claimed),
+        ABI_FIELD(struct dshq_lane_ctrl, dropped),
+        ABI_FIELD(struct dshq_lane_ctrl, blocked),
+        ABI_FIELD(struct dshq_lane_ctrl, reserved0),
+        ABI_FIELD(struct dshq_lane_ctrl, tail),
+        ABI_FIELD(struct dshq_lane_ctrl, space),
+        ABI_FIELD(struct dshq_lane_ctrl, reserved1),
+        ABI_FIELD(struct dshq_lane_ctrl, owner),
+        ABI_FIELD(struct dshq_lane_ctrl, reclaims),
+        ABI_FIELD(struct dshq_lane_ctrl, abandoned),
+        ABI_FIELD(struct dshq_lane_ctrl, reserved2),
+    };
+    int bad = abi_doc_check("dshq_lanes_ctrl", sizeof(struct dshq_lanes_ctrl), ctrl,
+                            sizeof ctrl / sizeof ctrl[0]);
+    bad += abi_doc_check("dshq_lane_ctrl", sizeof(struct dshq_lane_ctrl), lane,
+                         sizeof lane / sizeof lane[0]);
+    CHECK_EQ_INT(bad, 0);
+    return 0;
+}
