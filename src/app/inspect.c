@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/inspect.h"
+#include "app/inspect_control.h"
 #include "app/inspect_rollout.h"
 #include "app/util.h"
 
@@ -16,8 +17,8 @@ static const struct {
     {DSHQ_SECTION_WEIGHTS, "weights", NULL},
     {DSHQ_SECTION_LANES, "lanes", inspect_lanes},
     {DSHQ_SECTION_MPSC, "mpsc", inspect_mpsc},
-    {DSHQ_SECTION_MAILBOX, "mailbox", NULL},
-    {DSHQ_SECTION_TELEMETRY, "telemetry", NULL},
+    {DSHQ_SECTION_MAILBOX, "mailbox", inspect_mailbox},
+    {DSHQ_SECTION_TELEMETRY, "telemetry", inspect_telemetry},
 };
 
 void inspect_region(struct report *out, const struct dshq_region *r)
