@@ -25,10 +25,11 @@ static void hand_case(void)
     CHECK_EQ_U64(l.off_done, 320);       /* 320 + 6 = 326 */
     CHECK_EQ_U64(l.off_trunc, 384);      /* 384 + 6 = 390 */
     CHECK_EQ_U64(l.off_logp, 448);       /* 448 + 24 = 472 */
-    CHECK_EQ_U64(l.off_value, 512);      /* 512 + 24 = 536 */
-    CHECK_EQ_U64(l.off_boot_value, 576); /* 576 + 12 = 588 */
-    CHECK_EQ_U64(l.off_final_obs, 640);  /* 640 + 60 = 700 */
-    CHECK_EQ_U64(l.bytes, 704);
+    CHECK_EQ_U64(l.off_value, 512);       /* 512 + 24 = 536 */
+    CHECK_EQ_U64(l.off_final_value, 576); /* 576 + 24 = 600 */
+    CHECK_EQ_U64(l.off_boot_value, 640);  /* 640 + 12 = 652 */
+    CHECK_EQ_U64(l.off_final_obs, 704);   /* 704 + 60 = 764 */
+    CHECK_EQ_U64(l.bytes, 768);
     CHECK_EQ_U64(l.shape_hash,
                  dshq_shape_hash("chunk/v1;t=2;e=3;obs_dim=5;content=0000000000000000"));
 
@@ -40,9 +41,10 @@ static void hand_case(void)
     CHECK_EQ_U64(l.off_trunc, 1122368);
     CHECK_EQ_U64(l.off_logp, 1130560);
     CHECK_EQ_U64(l.off_value, 1163328);
-    CHECK_EQ_U64(l.off_boot_value, 1196096);
-    CHECK_EQ_U64(l.off_final_obs, 1196352);
-    CHECK_EQ_U64(l.bytes, 1204544);
+    CHECK_EQ_U64(l.off_final_value, 1196096);
+    CHECK_EQ_U64(l.off_boot_value, 1228864);
+    CHECK_EQ_U64(l.off_final_obs, 1229120);
+    CHECK_EQ_U64(l.bytes, 1237312);
     CHECK_EQ_U64(l.shape_hash,
                  dshq_shape_hash("chunk/v1;t=128;e=64;obs_dim=32;content=0000000000abcdef"));
 }
@@ -63,16 +65,17 @@ static void sweep(void)
                 struct dshq_chunk_layout l;
                 CHECK_EQ_INT(dshq_chunk_layout_init(&l, T, E, D, 7), 0);
                 CHECK(l.T == T && l.E == E && l.obs_dim == D && l.content_hash == 7);
-                uint64_t off[10] = {0,           l.off_obs,   l.off_act,        l.off_rew,
-                                    l.off_done,  l.off_trunc, l.off_logp,       l.off_value,
-                                    l.off_boot_value, l.off_final_obs};
-                uint64_t len[10] = {64, 4 * te * D, 4 * te, 4 * te, te, te, 4 * te, 4 * te,
-                                    4 * (uint64_t)E, 4 * (uint64_t)E * D};
-                for (int i = 1; i < 10; i++) {
+                uint64_t off[11] = {0,          l.off_obs,   l.off_act,  l.off_rew,
+                                    l.off_done, l.off_trunc, l.off_logp, l.off_value,
+                                    l.off_final_value, l.off_boot_value, l.off_final_obs};
+                uint64_t len[11] = {64,     4 * te * D, 4 * te,          4 * te,
+                                    te,     te,         4 * te,          4 * te,
+                                    4 * te, 4 * (uint64_t)E, 4 * (uint64_t)E * D};
+                for (int i = 1; i < 11; i++) {
                     CHECK_EQ_U64(off[i] % 64, 0);
                     CHECK_EQ_U64(off[i], a64(off[i - 1] + len[i - 1])); /* the formula */
                 }
-                CHECK_EQ_U64(l.bytes, a64(off[9] + len[9]));
+                CHECK_EQ_U64(l.bytes, a64(off[10] + len[10]));
                 CHECK_EQ_U64(l.bytes % 64, 0);
 
                 /* Views point where the offsets say. */
@@ -87,6 +90,7 @@ static void sweep(void)
                 CHECK(v.trunc == base + l.off_trunc);
                 CHECK((unsigned char *)v.logp == base + l.off_logp);
                 CHECK((unsigned char *)v.value == base + l.off_value);
+                CHECK((unsigned char *)v.final_value == base + l.off_final_value);
                 CHECK((unsigned char *)v.boot_value == base + l.off_boot_value);
                 CHECK((unsigned char *)v.final_obs == base + l.off_final_obs);
                 CHECK(dshq_chunk_obs(&l, base) == v.obs);
@@ -96,6 +100,7 @@ static void sweep(void)
                 CHECK(dshq_chunk_trunc(&l, base) == v.trunc);
                 CHECK(dshq_chunk_logp(&l, base) == v.logp);
                 CHECK(dshq_chunk_value(&l, base) == v.value);
+                CHECK(dshq_chunk_final_value(&l, base) == v.final_value);
                 CHECK(dshq_chunk_boot_value(&l, base) == v.boot_value);
                 CHECK(dshq_chunk_final_obs(&l, base) == v.final_obs);
                 CHECK(dshq_chunk_hdr(base) == v.hdr);
@@ -125,6 +130,7 @@ static void coverage(void)
     MARK(v.trunc, 5 * 3);
     MARK(v.logp, 5 * 3);
     MARK(v.value, 5 * 3);
+    MARK(v.final_value, 5 * 3);
     MARK(v.boot_value, 3);
     MARK(v.final_obs, 3 * 7);
 #undef MARK
@@ -135,7 +141,7 @@ static void coverage(void)
             CHECK_EQ_INT(count[i], 0);
         used += count[i];
     }
-    CHECK_EQ_U64(used, 4 * 105 + 4 * 15 * 4 + 2 * 15 + 4 * 3 + 4 * 21);
+    CHECK_EQ_U64(used, 4 * 105 + 4 * 15 * 5 + 2 * 15 + 4 * 3 + 4 * 21);
     /* [t][e][k] indexing: the last obs element ends where obs ends. */
     CHECK((unsigned char *)&v.obs[(4 * 3 + 2) * 7 + 6] + 4 == buf + 64 + 4 * 105);
     free(buf);

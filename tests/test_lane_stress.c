@@ -11,7 +11,7 @@
 #include "rollout_util.h"
 
 #define NPROD 3
-#define M 2500
+#define M 10000
 #define DEADLINE_NS (20LL * 1000 * 1000 * 1000) /* producers stop early past this */
 
 /* Filled in by each producer before it exits (a RAW section). */

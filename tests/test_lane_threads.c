@@ -9,7 +9,7 @@
 #include "rollout_util.h"
 
 #define NPROD 3
-#define M 1500
+#define M 10000
 
 static struct dshq_chunk_layout layout;
 static void *sec;

@@ -10,7 +10,7 @@
 #include "rollout_util.h"
 
 #define NPROD 3
-#define M 4000
+#define M 20000
 #define DEADLINE_NS (20LL * 1000 * 1000 * 1000)
 
 struct result {

@@ -9,7 +9,7 @@
 #include "rollout_util.h"
 
 #define NPROD 3
-#define M 3000
+#define M 30000
 
 static void *sec;
 static uint64_t size;

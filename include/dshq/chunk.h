@@ -15,14 +15,18 @@
  *   trunc        u8       [T][E]             A(done  + T*E)
  *   logp         f32      [T][E]             A(trunc + T*E)
  *   value        f32      [T][E]             A(logp  + 4*T*E)
- *   boot_value   f32      [E]                A(value + 4*T*E)
+ *   final_value  f32      [T][E]             A(value + 4*T*E)
+ *   boot_value   f32      [E]                A(final_value + 4*T*E)
  *   final_obs    f32      [E][obs_dim]       A(boot_value + 4*E)
  *   (end)                                    bytes = A(final_obs + 4*E*obs_dim)
  *
  * Element [t][e][k] of obs is obs[(t*E + e)*obs_dim + k]; [t][e] of the
  * per-step arrays is X[t*E + e].  done marks a terminal step, trunc a
- * time-limit end (so GAE bootstraps from value there); boot_value[e] is the
- * critic's value of final_obs[e], the observation after step T-1.
+ * time-limit end; final_value[t][e] is the critic's value of the last
+ * observation of an episode truncated at step t (GAE bootstraps from it
+ * there; 0 where trunc is 0).  boot_value[e] is the critic's value of
+ * final_obs[e], the observation after step T-1 (the bootstrap at the end of
+ * the window).
  *
  * The transport knows nothing of what obs means: the layout's shape hash is
  * FNV-1a over "chunk/v1;t=T;e=E;obs_dim=D;content=HEX16", where content is a
@@ -68,7 +72,7 @@ struct dshq_chunk_layout {
     uint64_t content_hash; /* the caller's hash of what obs means */
     uint64_t shape_hash;   /* the layout's shape hash (see above) */
     uint64_t off_obs, off_act, off_rew, off_done, off_trunc;
-    uint64_t off_logp, off_value, off_boot_value, off_final_obs;
+    uint64_t off_logp, off_value, off_final_value, off_boot_value, off_final_obs;
     uint64_t bytes;        /* total, a multiple of 64 */
 };
 
@@ -82,6 +86,7 @@ struct dshq_chunk_view {
     uint8_t *trunc;    /* [T][E] */
     float *logp;       /* [T][E] */
     float *value;      /* [T][E] */
+    float *final_value; /* [T][E] value of the truncated episode's last obs */
     float *boot_value; /* [E] */
     float *final_obs;  /* [E][obs_dim] */
 };
@@ -148,6 +153,10 @@ static inline float *dshq_chunk_logp(const struct dshq_chunk_layout *l, void *ch
 static inline float *dshq_chunk_value(const struct dshq_chunk_layout *l, void *chunk)
 {
     return (float *)((unsigned char *)chunk + l->off_value); /* [T][E] */
+}
+static inline float *dshq_chunk_final_value(const struct dshq_chunk_layout *l, void *chunk)
+{
+    return (float *)((unsigned char *)chunk + l->off_final_value); /* [T][E] */
 }
 static inline float *dshq_chunk_boot_value(const struct dshq_chunk_layout *l, void *chunk)
 {

@@ -37,7 +37,8 @@ int dshq_chunk_layout_init(struct dshq_chunk_layout *l, uint32_t T, uint32_t E,
     l->off_trunc = align64(l->off_done + te);
     l->off_logp = align64(l->off_trunc + te);
     l->off_value = align64(l->off_logp + 4 * te);
-    l->off_boot_value = align64(l->off_value + 4 * te);
+    l->off_final_value = align64(l->off_value + 4 * te);
+    l->off_boot_value = align64(l->off_final_value + 4 * te);
     l->off_final_obs = align64(l->off_boot_value + 4 * (uint64_t)E);
     l->bytes = align64(l->off_final_obs + 4 * (uint64_t)E * obs_dim);
     if (l->bytes > DSHQ_CHUNK_MAX_BYTES) {
@@ -62,6 +63,7 @@ void dshq_chunk_view(const struct dshq_chunk_layout *l, void *chunk,
     v->trunc = c + l->off_trunc;
     v->logp = (float *)(c + l->off_logp);
     v->value = (float *)(c + l->off_value);
+    v->final_value = (float *)(c + l->off_final_value);
     v->boot_value = (float *)(c + l->off_boot_value);
     v->final_obs = (float *)(c + l->off_final_obs);
 }

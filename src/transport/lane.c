@@ -18,7 +18,7 @@
  *            BLOCK -> sleep on lane.space)          none, sleep on data_ready)
  *           claimed = head + 1 (relaxed)           slot = slots[read & mask]; read++
  *   fill slot[head & mask] in place          read the slot in place
- *   commit: head = head + 1 (release)     P2 release: tail = seq + 1 (release)     C3
+ *   commit: head = head + 1 (seq_cst)     P2 release: tail = seq + 1 (release)     C3
  *           wake(data_ready)              K        BLOCK: wake(lane.space)        K
  *
  *   P2 pairs with C1: the consumer that sees the new head sees every byte
@@ -26,7 +26,9 @@
  *   C3 pairs with P1: the producer that sees the new tail knows the
  *   consumer's reads of that slot are over, so it may overwrite it.
  *   K (ring_wake) pairs with the sleeper's announcement (ring_common.h):
- *   one fence and one load when nobody sleeps, no system call.
+ *   the head/tail stores that wake someone are seq_cst (an xchg on x86-64)
+ *   and the waker loads `waiters`; nobody asleep means no system call and no
+ *   read-modify-write.
  *
  * A few atomics per slot (one release store each side, one acquire load
  * when the cached cursor runs out, the wake check), none per byte.
@@ -268,8 +270,9 @@ void dshq_lane_producer_close(struct dshq_lane_producer *p)
 static int lane_has_room(void *arg)
 {
     struct dshq_lane_producer *p = arg;
-    /* P1: acquire pairs with C3 in dshq_lane_release. */
-    p->tail_cache = atomic_load_explicit(&p->lc->tail, memory_order_acquire);
+    /* P1: acquire pairs with C3 in dshq_lane_release; seq_cst because this
+     * is also S3, the sleeper's test (ring_common.h). */
+    p->tail_cache = atomic_load_explicit(&p->lc->tail, memory_order_seq_cst);
     return p->head - p->tail_cache < p->v.capacity;
 }
 
@@ -317,7 +320,7 @@ int dshq_lane_claim(struct dshq_lane_producer *p, int64_t timeout_ns,
  *
  *   producer                            consumer
  *   fill slot[head & mask]
- *   head = head + 1 (release)   P2 ---> head_cache = head (acquire)   C1
+ *   head = head + 1 (seq_cst)   P2 ---> head_cache = head (acquire)   C1
  *   wake(data_ready)            K       read slot[read & mask]
  *   tail_cache = tail (acquire) P1 <--- tail = seq + 1 (release)      C3
  *   overwrite the slot                  wake(lane.space) if BLOCK     K
@@ -329,9 +332,9 @@ int dshq_lane_commit(struct dshq_lane_producer *p)
     p->claimed = 0;
     p->head++;
     /* P2: release pairs with C1 in poll: the slot's bytes before the head
-     * that covers them. */
-    atomic_store_explicit(&p->lc->head, p->head, memory_order_release);
-    ring_wake(&p->v.ctrl->data_ready); /* K: pairs with S2 of a sleeping poll */
+     * that covers them.  seq_cst: it is also K1 of the wake protocol. */
+    atomic_store_explicit(&p->lc->head, p->head, memory_order_seq_cst);
+    ring_wake(&p->v.ctrl->data_ready); /* K2/K3: pairs with S1 of a sleeping poll */
     return 0;
 }
 
@@ -393,8 +396,9 @@ static int lanes_scan(struct dshq_lane_consumer *c, struct dshq_slot *out)
     for (uint32_t k = 0; k < n; k++, i = (i + 1 == n) ? 0 : i + 1) {
         uint64_t pos = c->read[i];
         if (pos == c->head_cache[i]) {
-            /* C1: acquire pairs with P2 in commit. */
-            c->head_cache[i] = atomic_load_explicit(&c->v.lanes[i].head, memory_order_acquire);
+            /* C1: acquire pairs with P2 in commit; seq_cst because this is
+             * also S3 of a sleeping poll (a plain load on x86-64). */
+            c->head_cache[i] = atomic_load_explicit(&c->v.lanes[i].head, memory_order_seq_cst);
             if (pos == c->head_cache[i])
                 continue;
         }
@@ -445,10 +449,14 @@ int dshq_lane_release(struct dshq_lane_consumer *c, const struct dshq_slot *s)
     struct dshq_lane_ctrl *lc = &c->v.lanes[i];
     c->tail[i] = s->seq + 1;
     /* C3: release pairs with P1: our reads of the slot are done before the
-     * producer sees the room and overwrites it. */
-    atomic_store_explicit(&lc->tail, c->tail[i], memory_order_release);
-    if (c->v.policy == DSHQ_RING_BLOCK)
-        ring_wake(&lc->space); /* K: pairs with S2 of a producer waiting for room */
+     * producer sees the room and overwrites it.  In block mode it is also
+     * K1 of the wake protocol, hence seq_cst; drop mode has no sleepers. */
+    if (c->v.policy == DSHQ_RING_BLOCK) {
+        atomic_store_explicit(&lc->tail, c->tail[i], memory_order_seq_cst);
+        ring_wake(&lc->space); /* K2/K3: pairs with S1 of a producer waiting for room */
+    } else {
+        atomic_store_explicit(&lc->tail, c->tail[i], memory_order_release);
+    }
     return 0;
 }
 

@@ -22,7 +22,7 @@
  *     CAS reserve r -> r + 1 (acq_rel)    R1        sleep on data_ready
  *   fill slot[r & mask] in place               read the slot in place
  *   commit:                                    release:
- *     commit[r & mask] = r + 1 (release)  P2     tail = seq + 1 (+ skipped) (release) C3
+ *     commit[r & mask] = r + 1 (seq_cst)  P2     tail = seq + 1 (+ skipped) (release) C3
  *     wake(data_ready)                    K      BLOCK: wake(space)                   K
  *
  *   P2 pairs with C1: the consumer that sees the commit word sees the slot.
@@ -273,9 +273,10 @@ void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p)
 static int mpsc_has_room(void *arg)
 {
     struct dshq_mpsc_producer *p = arg;
-    /* P1: acquire pairs with C3 in release/skip.  Relaxed reserve: only a
-     * hint here, the CAS in claim decides. */
-    p->tail_cache = atomic_load_explicit(&p->v.ctrl->tail, memory_order_acquire);
+    /* P1: acquire pairs with C3 in release/skip; seq_cst as S3 of the wake
+     * protocol.  Relaxed reserve: only a hint here, the CAS in claim
+     * decides. */
+    p->tail_cache = atomic_load_explicit(&p->v.ctrl->tail, memory_order_seq_cst);
     uint64_t r = atomic_load_explicit(&p->v.ctrl->reserve, memory_order_relaxed);
     return r - p->tail_cache < p->v.capacity;
 }
@@ -355,7 +356,7 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
  *   intent = r (release)               I1
  *   CAS reserve r -> r+1 (acq_rel)     R1 ---> reserve (acquire)      C0 (dead check)
  *   fill slot[r & mask]
- *   commit[r & mask] = r+1 (release)   P2 ---> commit[pos] (acquire)  C1
+ *   commit[r & mask] = r+1 (seq_cst)   P2 ---> commit[pos] (acquire)  C1
  *   wake(data_ready)                   K       read slot[pos & mask]
  *   tail_cache = tail (acquire)        P1 <--- tail = pos+1 (release) C3
  */
@@ -364,11 +365,12 @@ int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
     if (!p->claimed)
         return -EINVAL;
     p->claimed = 0;
-    /* P2: release pairs with C1: the slot's bytes before its commit word. */
+    /* P2: release pairs with C1: the slot's bytes before its commit word;
+     * seq_cst as K1 of the wake protocol. */
     atomic_store_explicit(&p->v.commits[p->pos & p->v.mask], p->pos + 1,
-                          memory_order_release);
+                          memory_order_seq_cst);
     counter_bump(&p->e->committed, &p->committed);
-    ring_wake(&p->v.ctrl->data_ready); /* K: pairs with S2 of a sleeping poll */
+    ring_wake(&p->v.ctrl->data_ready); /* K2/K3: pairs with S1 of a sleeping poll */
     return 0;
 }
 
@@ -427,17 +429,22 @@ void dshq_mpsc_consumer_close(struct dshq_mpsc_consumer *c)
 
 static int committed_at(const struct mpsc_view *v, uint64_t pos)
 {
-    /* C1: acquire pairs with P2 in commit. */
-    return atomic_load_explicit(&v->commits[pos & v->mask], memory_order_acquire) == pos + 1;
+    /* C1: acquire pairs with P2 in commit; seq_cst as S3 of a sleeping poll
+     * (a plain load on x86-64). */
+    return atomic_load_explicit(&v->commits[pos & v->mask], memory_order_seq_cst) == pos + 1;
 }
 
 static void tail_publish(struct dshq_mpsc_consumer *c)
 {
     /* C3: release pairs with P1: our reads of the slots below tail are over
-     * before a producer sees the room. */
-    atomic_store_explicit(&c->v.ctrl->tail, c->tail, memory_order_release);
-    if (c->v.policy == DSHQ_RING_BLOCK)
-        ring_wake(&c->v.ctrl->space); /* K: pairs with S2 of a waiting producer */
+     * before a producer sees the room.  Block mode: also K1 of the wake
+     * protocol, hence seq_cst; drop mode has no sleepers. */
+    if (c->v.policy == DSHQ_RING_BLOCK) {
+        atomic_store_explicit(&c->v.ctrl->tail, c->tail, memory_order_seq_cst);
+        ring_wake(&c->v.ctrl->space); /* K2/K3: pairs with S1 of a waiting producer */
+    } else {
+        atomic_store_explicit(&c->v.ctrl->tail, c->tail, memory_order_release);
+    }
 }
 
 /* 1 when position pos (reserved, uncommitted) belongs to no live producer. */

@@ -4,23 +4,28 @@
  * Sleep/wake protocol ("announce before test").  The waker's fast path must
  * make no system call and no read-modify-write when nobody sleeps, so it
  * bumps the event only when it sees a sleeper announced.  For that to lose
- * no wake-up, the sleeper announces itself BEFORE it tests its condition:
+ * no wake-up, the sleeper announces itself BEFORE it tests its condition,
+ * and both sides use seq_cst operations for the announcement and for the
+ * condition word (a Dekker pair, with no standalone fence, which GCC's
+ * ThreadSanitizer cannot model):
  *
  *   sleeper                                  waker
  *   -------                                  -----
- *   waiters += 1                  (S1)       make the condition true (store,
- *   fence seq_cst                 (S2)         release)                   (K1)
- *   snap = dshq_event_prepare(ev) (S3)       fence seq_cst                (K2)
- *   if condition: waiters -= 1; done         if waiters != 0:             (K3)
- *   dshq_event_wait(ev, snap, t)  (S4)          dshq_event_notify(ev)
+ *   waiters += 1         (seq_cst RMW)  S1   condition word = v (seq_cst)  K1
+ *   snap = dshq_event_prepare(ev)       S2   w = waiters (seq_cst load)    K2
+ *   test: condition word (seq_cst load) S3   if w != 0: dshq_event_notify  K3
+ *   if true: waiters -= 1; done
+ *   dshq_event_wait(ev, snap, t)        S4
  *   waiters -= 1
  *
- * S2 pairs with K2 (Dekker): either the sleeper's test sees K1, or the
- * waker's K3 sees the announcement and notifies.  A notify before S3 is in
- * snap, but then K1 happened before it and the test (after S3's acquire,
- * which pairs with the notify's release) sees the condition; a notify after
- * S3 changes seq, so S4 returns at once.  dshq_event_wait counts itself in
- * waiters again while it sleeps; the double count is harmless. */
+ * In the single order of seq_cst operations, either K2 comes after S1 (the
+ * waker sees the sleeper and notifies) or K2 comes before S1, and then K1
+ * comes before S3, so the test sees the new condition.  A notify before S2
+ * is inside snap, but then K1 happened before it and S3 sees it; a notify
+ * after S2 changes seq, so S4 returns at once.  dshq_event_wait counts the
+ * sleeper in waiters again while it sleeps; the double count is harmless.
+ * The seq_cst store of K1 carries the release the data protocol needs, and
+ * the seq_cst load of S3 the acquire (on x86-64: one xchg, one mov). */
 #ifndef DSHQ_TRANSPORT_RING_COMMON_H
 #define DSHQ_TRANSPORT_RING_COMMON_H
 
@@ -80,30 +85,26 @@ static inline int ring_owner_alive(uint64_t w)
 
 /* ------------------------------------------------------------ sleep/wake */
 
-/* Waker side, K2..K3 (call after the release store K1). */
+/* Waker side, K2..K3: call right after the seq_cst store of the condition
+ * word (K1). */
 static inline void ring_wake(struct dshq_event *ev)
 {
-    /* K2: pairs with S2 — after it, either the sleeper saw K1 or we see its
-     * announcement. */
-    atomic_thread_fence(memory_order_seq_cst);
-    /* Relaxed: K2 orders it; a false "nobody" is excluded by S2/K2. */
-    if (atomic_load_explicit(&ev->waiters, memory_order_relaxed) != 0)
-        dshq_event_notify(ev);
+    /* K2: seq_cst load pairs with S1 (single total order with K1, S3). */
+    if (atomic_load_explicit(&ev->waiters, memory_order_seq_cst) != 0)
+        dshq_event_notify(ev); /* K3 */
 }
 
-/* Sleeper side.  ready(arg) is the condition (it does its own acquire
- * loads).  Sleeps until ready() or until deadline_ns (UINT64_MAX: never).
- * Returns 1 when ready, 0 at the deadline. */
+/* Sleeper side.  ready(arg) is the condition; it must load its condition
+ * words with memory_order_seq_cst (S3).  Sleeps until ready() or until
+ * deadline_ns (UINT64_MAX: never).  Returns 1 when ready, 0 at the deadline. */
 static inline int ring_sleep(struct dshq_event *ev, int (*ready)(void *), void *arg,
                              uint64_t deadline_ns)
 {
     for (;;) {
-        /* S1: relaxed — S2 orders it before the test. */
-        atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_relaxed);
-        /* S2: pairs with K2 in ring_wake. */
-        atomic_thread_fence(memory_order_seq_cst);
-        uint32_t snap = dshq_event_prepare(ev); /* S3 */
-        int ok = ready(arg);
+        /* S1: seq_cst RMW pairs with K2 in ring_wake. */
+        atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_seq_cst);
+        uint32_t snap = dshq_event_prepare(ev); /* S2 */
+        int ok = ready(arg);                    /* S3 */
         int64_t left = -1;
         if (!ok && deadline_ns != UINT64_MAX) {
             uint64_t now = dshq_now_ns();
@@ -111,7 +112,8 @@ static inline int ring_sleep(struct dshq_event *ev, int (*ready)(void *), void *
         }
         if (!ok && left != 0)
             dshq_event_wait(ev, snap, left); /* S4 */
-        /* Relaxed: only decides whether wakers bump seq; see ring_wake. */
+        /* Relaxed: only decides whether wakers bump seq; a stale non-zero
+         * costs one spurious notify, never a lost wake-up. */
         atomic_fetch_sub_explicit(&ev->waiters, 1, memory_order_relaxed);
         if (ok)
             return 1;
