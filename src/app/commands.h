@@ -14,5 +14,11 @@ int cmd_inspect(int argc, char **argv);
 int cmd_region_demo(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_train_dispatch(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

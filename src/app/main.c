@@ -16,7 +16,12 @@ static const struct command commands[] = {
     {"inspect", cmd_inspect, "print a live region's header, sections and counters"},
     {"region-demo", cmd_region_demo, "create a region, inspect it from a child process"},
     {"plot", cmd_plot, "draw a run's learning curve (metrics JSON lines) as an SVG"},
-    {"train", cmd_train, "train the Ball Drill policy with PPO (--single-process for now)"},
+    {"train", cmd_train_dispatch, "train the Ball Drill policy: trainer, workers, live show"},
+    {"show", cmd_show, "watch a running training's newest policy play, live"},
+    {"top", cmd_top, "a running training's telemetry, live"},
+    {"ctl", cmd_ctl, "pause, resume, stop or tune a running training"},
+    {"eval", cmd_eval, "play a checkpoint against a baseline"},
+    {"demo", cmd_demo, "play a Ball Drill match between baselines (terminal, or headless stats)"},
 };
 
 static void usage(FILE *f)
