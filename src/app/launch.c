@@ -94,7 +94,7 @@ static int parse(int argc, char **argv, struct launch_opts *o)
     o->p.hidden = RL_MLP_DEFAULT_HIDDEN;
     o->p.layers = RL_MLP_DEFAULT_LAYERS;
     o->p.max_lag = 4;
-    o->p.lane_slots = 4;
+    o->p.lane_slots = 2;
     o->p.duration_s = 300;
     o->p.seed = 1;
     o->checkpoint_dir = "runs";

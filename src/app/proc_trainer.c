@@ -223,6 +223,8 @@ int trainer_main(struct run *run, const struct trainer_opts *o)
         goto out;
     }
     s.m.weights_version = (uint64_t)version;
+    /* A resumed run's --updates and --seconds count from here. */
+    uint64_t updates0 = s.m.updates;
     uint64_t t0 = dshq_now_ns();
     atomic_store_explicit(&b->start_ns, t0, memory_order_relaxed);
     run_set_state(run, RUN_RUNNING);
@@ -246,11 +248,11 @@ int trainer_main(struct run *run, const struct trainer_opts *o)
         handle_mailbox(mb, run, &ppo, &lr_override, &stop);
         if (b->duration_s > 0 && elapsed >= b->duration_s)
             break;
-        if (b->max_updates && s.m.updates >= b->max_updates)
+        if (b->max_updates && s.m.updates - updates0 >= b->max_updates)
             break;
         /* Progress drives annealing (learning rate, shaping, opponents). */
         double progress = b->duration_s > 0 ? elapsed / b->duration_s
-                        : b->max_updates ? (double)s.m.updates / b->max_updates : 0;
+                        : b->max_updates ? (double)(s.m.updates - updates0) / b->max_updates : 0;
         if (progress > 1)
             progress = 1;
         atomic_store_explicit(&b->progress_ppm, (uint64_t)(progress * 1e6), memory_order_relaxed);
