@@ -18,13 +18,13 @@ void rl_ppo_config_default(struct rl_ppo_config *c)
     c->vf_coef = 0.5f;
     c->ent_coef = 0.01f;
     c->max_grad_norm = 0.5f;
-    c->lr = 3e-4f;
-    c->lr_end = 3e-4f;
+    c->lr = 1e-3f;
+    c->lr_end = 1e-3f;
     c->adam_beta1 = 0.9f;
     c->adam_beta2 = 0.999f;
     c->adam_eps = 1e-5f;
-    c->epochs = 4;
-    c->minibatches = 4;
+    c->epochs = 2;
+    c->minibatches = 8;
     c->norm_adv = 1;
     c->target_kl = 0.0f;
 }

@@ -310,7 +310,8 @@ void rl_train_config_default(struct rl_train_config *c)
     c->layers = RL_MLP_DEFAULT_LAYERS;
     c->seed = 1;
     rl_ppo_config_default(&c->ppo);
-    c->mix.p[RL_OPP_RANDOM] = 1.0f;
+    c->mix.p[RL_OPP_RANDOM] = 0.5f;
+    c->mix.p[RL_OPP_SCRIPTED] = 0.5f;
     c->mix_end = c->mix;
     c->shaping_coef = 1.0f;
     c->approach_coef = 0.5f;
