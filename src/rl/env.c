@@ -649,9 +649,13 @@ int bd_env_create(struct bd_env **out, const struct bd_config *cfg, uint32_t num
         env->rot[t] = (struct bd_rot){(float)cos(ang), (float)sin(ang), turn};
     }
 
-    /* One block; every array starts on a 64-byte boundary. */
-    size_t stride4 = ((size_t)num_envs * 4 + 63) & ~(size_t)63;
-    size_t stride8 = ((size_t)num_envs * 8 + 63) & ~(size_t)63;
+    /* One block; every array starts on a 64-byte boundary.  One spare cache
+     * line per array staggers the arrays: with E a power of two they would
+     * otherwise all start at the same offset modulo 4 KiB, so the ~30 streams
+     * of a step would fight over the same L1 set (measured: 3x slower at
+     * E = 1024 without it). */
+    size_t stride4 = (((size_t)num_envs * 4 + 63) & ~(size_t)63) + 64;
+    size_t stride8 = (((size_t)num_envs * 8 + 63) & ~(size_t)63) + 64;
     enum { N4 = 4 + 2 * 8 + 1 + 2 * 2 + 2 + 2, N8 = 1 };
     size_t bytes = N4 * stride4 + N8 * stride8;
     if (posix_memalign(&env->mem, 64, bytes)) {
