@@ -6,6 +6,7 @@
 #include "app/inspect.h"
 #include "app/inspect_control.h"
 #include "app/inspect_rollout.h"
+#include "app/inspect_weights.h"
 #include "app/util.h"
 
 static const struct {
@@ -14,7 +15,7 @@ static const struct {
     inspect_printer print;
 } kinds[] = {
     {DSHQ_SECTION_RAW, "raw", NULL},
-    {DSHQ_SECTION_WEIGHTS, "weights", NULL},
+    {DSHQ_SECTION_WEIGHTS, "weights", inspect_weights},
     {DSHQ_SECTION_LANES, "lanes", inspect_lanes},
     {DSHQ_SECTION_MPSC, "mpsc", inspect_mpsc},
     {DSHQ_SECTION_MAILBOX, "mailbox", inspect_mailbox},
