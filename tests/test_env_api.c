@@ -317,7 +317,7 @@ static void test_bad_actions_and_null_outputs(void)
     struct bd_step_out none;
     memset(&none, 0, sizeof none);
     for (int t = 0; t < 50; t++) {
-        bd_env_step(a, bad, bad, &none);
+        bd_env_step(a, bad, bad, t % 2 ? &none : NULL);
         bd_env_step(b, still, still, &none);
     }
     for (uint32_t e = 0; e < 3; e++) {

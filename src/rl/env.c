@@ -810,6 +810,9 @@ void bd_env_set_state(struct bd_env *env, uint32_t e, const struct bd_state *st)
 int bd_env_step(struct bd_env *env, const int32_t *act_left, const int32_t *act_right,
                 const struct bd_step_out *out)
 {
+    static const struct bd_step_out no_outputs;
+    if (!out)
+        out = &no_outputs;
     const struct bd_config *cfg = &env->cfg;
     const float ic = bd_inv_cool(cfg), it = bd_inv_ticks(cfg);
     const float kg = cfg->shaping_coef, kn = cfg->approach_coef;

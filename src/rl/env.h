@@ -178,7 +178,8 @@ struct bd_stats {         /* totals over all envs since bd_env_reset */
 /* ---- stepping ---------------------------------------------------------- */
 
 /* Caller-owned outputs of bd_env_step.  Every pointer may be NULL (that output
- * is skipped).  Shapes in brackets; E = bd_env_count(). */
+ * is skipped), and so may the struct itself.  Shapes in brackets;
+ * E = bd_env_count(). */
 struct bd_step_out {
     float *obs[2];        /* [E][BD_OBS_DIM] per side, after auto-reset */
     float *rew[2];        /* [E] per side: goal + shaping, summed over the step's ticks */
