@@ -9,6 +9,8 @@ packages=(
     # bench/rollout: ZeroMQ and nng (ipc push/pull), Concurrency Kit (ck_ring),
     # DPDK (rte_ring, used without EAL through rte_ring_init)
     libzmq3-dev libnng-dev libck-dev dpdk-dev
+    # bench/learner: OpenBLAS sgemm beside the MLP kernels
+    libopenblas-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -199,8 +199,11 @@ static void check_network(void)
 int main(void)
 {
     printf("fast kernels: %s\n", rl_mlp_isa());
-    for (int g = 0; g < 2; g++) {
-        rl_mlp_force_generic(g);
+    for (int isa = RL_MLP_ISA_AVX512; isa >= 0; isa--) {
+        rl_mlp_force_isa(isa);
+        if (rl_mlp_isa_level() != isa)
+            continue; /* the CPU does not have it */
+        printf("checking %s\n", rl_mlp_isa());
         check_gemm_shapes();
         check_tanh();
         check_network();

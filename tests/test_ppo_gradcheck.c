@@ -228,8 +228,10 @@ static void run(int layers, float vclip, float ent_coef, uint64_t seed)
 
 int main(void)
 {
-    for (int g = 0; g < 2; g++) {
-        rl_mlp_force_generic(g);
+    for (int isa = RL_MLP_ISA_AVX512; isa >= 0; isa--) {
+        rl_mlp_force_isa(isa);
+        if (rl_mlp_isa_level() != isa)
+            continue; /* the CPU does not have it */
         run(2, 0.5f, 0.05f, 11);
         run(3, 0.0f, 0.01f, 12);
         run(1, 0.3f, 0.2f, 13);

@@ -230,7 +230,7 @@ typedef int32_t vi4 __attribute__((vector_size(16)));
 #undef KTARGET
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define RL_MLP_HAVE_AVX2 1
+#define RL_MLP_HAVE_X86 1
 typedef float vf8 __attribute__((vector_size(32)));
 typedef int32_t vi8 __attribute__((vector_size(32)));
 #define KV vf8
@@ -244,49 +244,112 @@ typedef int32_t vi8 __attribute__((vector_size(32)));
 #undef KW
 #undef KSUF
 #undef KTARGET
+
+typedef float vf16 __attribute__((vector_size(64)));
+typedef int32_t vi16 __attribute__((vector_size(64)));
+#define KV vf16
+#define KVI vi16
+#define KW 16
+#define KSUF avx512
+#define KTARGET __attribute__((target("avx512f,avx512vl,avx512dq,fma")))
+#include "rl/mlp_kernels.h"
+#undef KV
+#undef KVI
+#undef KW
+#undef KSUF
+#undef KTARGET
 #else
-#define RL_MLP_HAVE_AVX2 0
+#define RL_MLP_HAVE_X86 0
 #endif
 
 /* Relaxed: a test/bench switch set before any kernel runs, never a
  * synchronisation point. */
-static _Atomic int force_generic;
+static _Atomic int isa_limit = RL_MLP_ISA_AVX512;
 
-void rl_mlp_force_generic(int on) { atomic_store_explicit(&force_generic, on, memory_order_relaxed); }
-
-static int use_avx2(void)
+void rl_mlp_force_isa(int level)
 {
-#if RL_MLP_HAVE_AVX2
-    return !atomic_load_explicit(&force_generic, memory_order_relaxed) &&
-           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
+    atomic_store_explicit(&isa_limit, level < 0 ? RL_MLP_ISA_AVX512 : level, memory_order_relaxed);
 }
 
-const char *rl_mlp_isa(void) { return use_avx2() ? "avx2+fma" : "generic"; }
+static int cpu_isa_detect(void)
+{
+    int level = RL_MLP_ISA_GENERIC;
+#if RL_MLP_HAVE_X86
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
+        level = RL_MLP_ISA_AVX512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        level = RL_MLP_ISA_AVX2;
+#endif
+    /* DSHQ_RL_ISA=generic|avx2|avx512 caps it, e.g. to compare machines or
+     * to make every process of a run use the same kernels. */
+    const char *env = getenv("DSHQ_RL_ISA");
+    if (env) {
+        int cap = !strcmp(env, "generic") ? RL_MLP_ISA_GENERIC
+                  : !strcmp(env, "avx2")  ? RL_MLP_ISA_AVX2
+                                          : RL_MLP_ISA_AVX512;
+        level = cap < level ? cap : level;
+    }
+    return level;
+}
+
+/* Relaxed: every thread computes the same value, so a race only repeats
+ * the detection. */
+static _Atomic int cpu_level = -1;
+
+static int cpu_isa(void)
+{
+    int l = atomic_load_explicit(&cpu_level, memory_order_relaxed);
+    if (l < 0) {
+        l = cpu_isa_detect();
+        atomic_store_explicit(&cpu_level, l, memory_order_relaxed);
+    }
+    return l;
+}
+
+int rl_mlp_isa_level(void)
+{
+    int cpu = cpu_isa(), lim = atomic_load_explicit(&isa_limit, memory_order_relaxed);
+    return cpu < lim ? cpu : lim;
+}
+
+const char *rl_mlp_isa(void)
+{
+    static const char *const names[] = {"generic", "avx2+fma", "avx512"};
+    return names[rl_mlp_isa_level()];
+}
 
 void rl_mlp_gemm(int M, int N, int K, const float *A, long sam, long sak, const float *B, long ldb,
                  float *C, long ldc, const float *bias, int accumulate)
 {
-#if RL_MLP_HAVE_AVX2
-    if (use_avx2()) {
+    switch (rl_mlp_isa_level()) {
+#if RL_MLP_HAVE_X86
+    case RL_MLP_ISA_AVX512:
+        gemm_avx512(M, N, K, A, sam, sak, B, ldb, C, ldc, bias, accumulate);
+        return;
+    case RL_MLP_ISA_AVX2:
         gemm_avx2(M, N, K, A, sam, sak, B, ldb, C, ldc, bias, accumulate);
         return;
-    }
 #endif
-    gemm_generic(M, N, K, A, sam, sak, B, ldb, C, ldc, bias, accumulate);
+    default:
+        gemm_generic(M, N, K, A, sam, sak, B, ldb, C, ldc, bias, accumulate);
+    }
 }
 
 void rl_mlp_tanh(float *x, size_t n)
 {
-#if RL_MLP_HAVE_AVX2
-    if (use_avx2()) {
+    switch (rl_mlp_isa_level()) {
+#if RL_MLP_HAVE_X86
+    case RL_MLP_ISA_AVX512:
+        tanh_avx512(x, n);
+        return;
+    case RL_MLP_ISA_AVX2:
         tanh_avx2(x, n);
         return;
-    }
 #endif
-    tanh_generic(x, n);
+    default:
+        tanh_generic(x, n);
+    }
 }
 
 void rl_mlp_gemm_ref(int M, int N, int K, const float *A, long sam, long sak, const float *B,

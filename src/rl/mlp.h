@@ -148,11 +148,18 @@ void rl_mlp_gemm(int M, int N, int K, const float *A, long sam, long sak, const 
 void rl_mlp_gemm_ref(int M, int N, int K, const float *A, long sam, long sak, const float *B,
                      long ldb, float *C, long ldc, const float *bias, int accumulate);
 
-/* Instruction set of the fast kernels: "avx2+fma" or "generic". */
+/* Instruction sets of the fast kernels, in increasing order. */
+enum { RL_MLP_ISA_GENERIC = 0, RL_MLP_ISA_AVX2 = 1, RL_MLP_ISA_AVX512 = 2 };
+/* The one in use: the best the CPU has, capped by the environment variable
+ * DSHQ_RL_ISA (generic, avx2 or avx512) and by rl_mlp_force_isa.  Results
+ * are bit-reproducible for one instruction set; across them they differ in
+ * the last bits (FMA contraction, vector width of the tails). */
+int rl_mlp_isa_level(void);
+/* Its name: "generic" (x86-64 baseline, 4-wide), "avx2+fma" or "avx512". */
 const char *rl_mlp_isa(void);
-/* Forces the generic kernels (1) or lets the CPU decide (0); for tests and
- * benchmarks.  Not thread-safe: call before any forward. */
-void rl_mlp_force_generic(int on);
+/* Caps the instruction set at level (-1: no cap); for tests and benchmarks.
+ * Not a synchronisation point: call it before the kernels run. */
+void rl_mlp_force_isa(int level);
 
 /* tanh to within 4e-7 absolute (a rational approximation that vectorizes),
  * in place over n floats. */

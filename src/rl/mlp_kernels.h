@@ -24,23 +24,37 @@
     } while (0)
 #define KBC(x) ((KV){0} + (x))
 
-/* One register tile: MR (1..4) rows x NV (1..2) vectors of columns.
- * Element (r, j) is init + sum_k a(r,k) b(k,j) accumulated in k order. */
-ALWAYS_INLINE void KFN(tile)(const int MR, const int NV, int K, const float *A, long sam,
-                             long sak, const float *B, long ldb, float *C, long ldc,
-                             const float *init, int accumulate)
+/* One register tile: MR (1..6) rows x NV (1..2) vectors of columns.
+ * Element (r, j) is init + sum_k a(r,k) b(k,j) accumulated in k order.
+ * TAIL (with NV = 1): only the first nt lanes of C and init exist, and B is
+ * a zero-padded panel; C is then read and written lane by lane. */
+ALWAYS_INLINE void KFN(tile)(const int MR, const int NV, const int TAIL, int nt, int K,
+                             const float *A, long sam, long sak, const float *B, long ldb,
+                             float *C, long ldc, const float *init, int accumulate)
 {
-    KV c[4][2];
-#pragma GCC unroll 4
+    KV c[6][2];
+#pragma GCC unroll 6
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-            c[r][v] = accumulate ? KLD(C + r * ldc + KW * v) : init ? KLD(init + KW * v) : KBC(0.0f);
+        for (int v = 0; v < NV; v++) {
+            if (TAIL) {
+                float t[KW] = {0};
+                if (accumulate)
+                    memcpy(t, C + r * ldc, sizeof(float) * (size_t)nt);
+                else if (init)
+                    memcpy(t, init, sizeof(float) * (size_t)nt);
+                c[r][v] = KLD(t);
+            } else {
+                c[r][v] = accumulate ? KLD(C + r * ldc + KW * v)
+                          : init     ? KLD(init + KW * v)
+                                     : KBC(0.0f);
+            }
+        }
     for (int k = 0; k < K; k++) {
         const float *b = B + k * ldb;
         KV b0 = KLD(b), b1 = NV > 1 ? KLD(b + KW) : KBC(0.0f);
         const float *a = A + k * sak;
-#pragma GCC unroll 4
+#pragma GCC unroll 6
         for (int r = 0; r < MR; r++) {
             KV ar = KBC(a[r * sam]);
             c[r][0] += ar * b0;
@@ -48,59 +62,87 @@ ALWAYS_INLINE void KFN(tile)(const int MR, const int NV, int K, const float *A, 
                 c[r][1] += ar * b1;
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; v++)
-            KST(C + r * ldc + KW * v, c[r][v]);
+        for (int v = 0; v < NV; v++) {
+            if (TAIL) {
+                float t[KW];
+                KST(t, c[r][v]);
+                memcpy(C + r * ldc, t, sizeof(float) * (size_t)nt);
+            } else {
+                KST(C + r * ldc + KW * v, c[r][v]);
+            }
+        }
 }
 
-/* All row tiles of one column block: full tiles of 4 rows, then one tile of
- * the 1..3 rows left (the same code with fewer rows). */
-ALWAYS_INLINE void KFN(tiles)(const int NV, int M, int K, const float *A, long sam, long sak,
-                              const float *B, long ldb, float *C, long ldc, const float *init,
-                              int accumulate)
+/* All row tiles of one column block: full tiles of 6 rows, then one tile of
+ * the 1..5 rows left (the same code with fewer rows). */
+ALWAYS_INLINE void KFN(tiles)(const int NV, const int TAIL, int nt, int M, int K, const float *A,
+                              long sam, long sak, const float *B, long ldb, float *C, long ldc,
+                              const float *init, int accumulate)
 {
+#define KTILE(mr)                                                                              \
+    KFN(tile)(mr, NV, TAIL, nt, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init,    \
+              accumulate)
     int m0 = 0;
-    for (; m0 + 4 <= M; m0 += 4)
-        KFN(tile)(4, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
+    for (; m0 + 6 <= M; m0 += 6)
+        KTILE(6);
     switch (M - m0) {
+    case 5:
+        KTILE(5);
+        break;
+    case 4:
+        KTILE(4);
+        break;
     case 3:
-        KFN(tile)(3, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
+        KTILE(3);
         break;
     case 2:
-        KFN(tile)(2, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
+        KTILE(2);
         break;
     case 1:
-        KFN(tile)(1, NV, K, A + m0 * sam, sam, sak, B, ldb, C + m0 * ldc, ldc, init, accumulate);
+        KTILE(1);
         break;
     default:
         break;
     }
+#undef KTILE
 }
 
-/* C (+)= A·B: column blocks of 2 vectors, one of 1 vector, then scalar
- * columns.  A column is always computed by the same code, whatever M. */
+#define KPANEL 256 /* rows of the zero-padded panel of B's last columns */
+
+/* C (+)= A·B: column blocks of 2 vectors, one of 1 vector, then the last
+ * N % KW columns through the same vector code on a zero-padded copy of those
+ * columns of B (in panels of KPANEL rows, accumulating into C from the
+ * second panel on: the same sums in the same order).  A column is always
+ * computed by the same code, whatever M. */
 KTARGET static void KFN(gemm)(int M, int N, int K, const float *A, long sam, long sak,
                               const float *B, long ldb, float *C, long ldc, const float *bias,
                               int accumulate)
 {
     int n0 = 0;
     for (; n0 + 2 * KW <= N; n0 += 2 * KW)
-        KFN(tiles)(2, M, K, A, sam, sak, B + n0, ldb, C + n0, ldc, bias ? bias + n0 : NULL,
-                   accumulate);
+        KFN(tiles)(2, 0, KW, M, K, A, sam, sak, B + n0, ldb, C + n0, ldc,
+                   bias ? bias + n0 : NULL, accumulate);
     if (n0 + KW <= N) {
-        KFN(tiles)(1, M, K, A, sam, sak, B + n0, ldb, C + n0, ldc, bias ? bias + n0 : NULL,
-                   accumulate);
+        KFN(tiles)(1, 0, KW, M, K, A, sam, sak, B + n0, ldb, C + n0, ldc,
+                   bias ? bias + n0 : NULL, accumulate);
         n0 += KW;
     }
-    for (int m = 0; m < M; m++)
-        for (int n = n0; n < N; n++) {
-            float acc = accumulate ? C[m * ldc + n] : bias ? bias[n] : 0.0f;
-            for (int k = 0; k < K; k++)
-                acc += A[m * sam + k * sak] * B[k * ldb + n];
-            C[m * ldc + n] = acc;
+    if (n0 < N) {
+        const int nt = N - n0;
+        float panel[KPANEL * KW];
+        for (int k0 = 0; k0 == 0 || k0 < K; k0 += KPANEL) {
+            const int kc = K - k0 < KPANEL ? K - k0 : KPANEL;
+            for (int k = 0; k < kc; k++) {
+                memset(panel + k * KW, 0, sizeof(float) * KW);
+                memcpy(panel + k * KW, B + (long)(k0 + k) * ldb + n0, sizeof(float) * (size_t)nt);
+            }
+            KFN(tiles)(1, 1, nt, M, kc, A + (long)k0 * sak, sam, sak, panel, KW, C + n0, ldc,
+                       bias && k0 == 0 ? bias + n0 : NULL, accumulate || k0 > 0);
         }
+    }
 }
 
 /* One vector through the rational tanh (TANH_POLY, defined by mlp.c):
@@ -149,3 +191,4 @@ KTARGET static void KFN(tanh)(float *v, size_t n)
 #undef KST
 #undef KBC
 #undef KTANH
+#undef KPANEL
