@@ -27,7 +27,7 @@ void inspect_weights(struct report *out, const struct dshq_region *r,
     report_u64(out, "param_count", st->param_count);
     report_u64(out, "buffer_bytes", st->buffer_bytes);
     report_u64(out, "max_readers", st->max_readers);
-    report_u64(out, "version", st->version);
+    report_u64(out, "weights_version", st->version);
     report_u64(out, "step", st->step);
     report_hex(out, "live_shape_hash", st->shape_hash);
     report_u64(out, "active_idx", st->active_idx);
