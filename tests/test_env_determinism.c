@@ -122,7 +122,7 @@ static void check_same_state(const struct bd_env *a, uint32_t ea, const struct b
 
 static void test_same_seed_same_bits(void)
 {
-    enum { E = 8, STEPS = 100000 };
+    enum { E = 4, STEPS = 100000, CMP_OTHER = 2000 };
     struct bd_env *a, *b, *c;
     CHECK_EQ_INT(bd_env_create(&a, NULL, E), 0);
     CHECK_EQ_INT(bd_env_create(&b, NULL, E), 0);
@@ -144,11 +144,13 @@ static void test_same_seed_same_bits(void)
         }
         int na = bd_env_step(a, al, ar, &oa.o);
         int nb = bd_env_step(b, al, ar, &ob.o);
-        bd_env_step(c, al, ar, &oc.o);
+        if (t < CMP_OTHER)
+            bd_env_step(c, al, ar, &oc.o);
         CHECK_EQ_INT(na, nb);
         ended += (uint64_t)na;
         CHECK_MSG(outs_equal(&oa, &ob, E), "outputs differ at step %d", t);
-        diverged += memcmp(oa.obs[0], oc.obs[0], sizeof(float) * E * BD_OBS_DIM) != 0;
+        if (t < CMP_OTHER)
+            diverged += memcmp(oa.obs[0], oc.obs[0], sizeof(float) * E * BD_OBS_DIM) != 0;
     }
     for (uint32_t e = 0; e < E; e++)
         check_same_state(a, e, b, e);
@@ -158,7 +160,7 @@ static void test_same_seed_same_bits(void)
     CHECK(memcmp(&sa, &sb, sizeof sa) == 0);
     CHECK_EQ_U64(sa.episodes, ended);
     CHECK(ended > 100); /* the run really crossed many auto-resets */
-    CHECK(diverged > STEPS / 2); /* another seed is another trajectory */
+    CHECK(diverged > CMP_OTHER / 2); /* another seed is another trajectory */
     outs_free(&oa);
     outs_free(&ob);
     outs_free(&oc);
@@ -169,9 +171,10 @@ static void test_same_seed_same_bits(void)
 
 static void test_batch_independence(void)
 {
-    enum { BIG = 1024, PICK = 517, STEPS = 3000 };
+    enum { BIG = 1024, PICK = 517, STEPS = 500 };
     struct bd_config cfg;
     bd_config_default(&cfg);
+    cfg.max_ticks = 400; /* short episodes: several auto-resets in 500 steps */
     struct bd_env *big, *one;
     CHECK_EQ_INT(bd_env_create(&big, &cfg, BIG), 0);
     cfg.env_id_base = PICK;
