@@ -223,7 +223,10 @@ int dshq_mailbox_consume(struct dshq_mailbox *mb, const struct dshq_msg_kind *kn
                          size_t nknown, struct dshq_msg *out);
 
 /* Consumer: sleeps until something may have been posted, at most timeout_ns
- * (< 0: forever).  0 (look again with consume) or -ETIMEDOUT. */
+ * (< 0: forever).  0 (look again with consume) or -ETIMEDOUT.  Returns at
+ * once while the head slot is claimed (a poster is writing it, or died
+ * doing so: consume will skip it), so a wait/consume loop never sleeps past
+ * a record that is about to be committed. */
 int dshq_mailbox_wait(struct dshq_mailbox *mb, int64_t timeout_ns);
 
 /* Reads the counters; works on a read-only mapping (no handle needed). */
