@@ -250,9 +250,9 @@ int64_t dshq_weights_publish(struct dshq_weights_writer *w, const float *src, ui
 
 /* ----------------------------------------------------------------- reader */
 
-/* Takes a free reader slot.  expected_shape: the shape this reader can use
- * (0: any).  DSHQ_ELIMIT when all max_readers slots belong to live
- * processes (dead ones are reclaimed first). */
+/* Takes a free reader slot (needs a writable mapping).  expected_shape: the
+ * shape this reader can use (0: any).  DSHQ_ELIMIT when all max_readers
+ * slots belong to live processes (dead ones are reclaimed first). */
 int dshq_weights_reader_attach(struct dshq_weights *ch, uint64_t expected_shape,
                                struct dshq_weights_reader **out);
 /* Releases the view and the slot; frees rd. */
