@@ -58,8 +58,8 @@ static void usage(FILE *f)
             "  --seed S           seed of everything (default %llu)\n"
             "  --envs E           envs stepped together (default %d)\n"
             "  --horizon T        steps per rollout window; one update per window (default %d)\n"
-            "  --opponent K       training opponents: random, scripted, or mix (default: a\n"
-            "                     curriculum from random to scripted and self-play)\n"
+            "  --opponent K       training opponents: random, scripted, or mix (default:\n"
+            "                     each episode against random or scripted, half and half)\n"
             "  --metrics FILE     append one JSON object per update (and evaluation)\n"
             "  --eval-every S     seconds of training between evaluations (default 5; 0 off)\n"
             "  --eval-episodes N  episodes per opponent per evaluation (default 200)\n"
@@ -67,7 +67,10 @@ static void usage(FILE *f)
             "  --quiet            print only the final summary\n\n"
             "Tuning (defaults in docs/learner.md):\n"
             "  --lr X --lr-end X --ent-coef X --gamma X --lambda X --clip X --vf-coef X\n"
-            "  --epochs N --minibatches N --hidden N --layers N --shaping X --shaping-end X\n",
+            "  --epochs N --minibatches N --hidden N --layers N\n"
+            "  --shaping X        ball-towards-goal shaping coefficient (the approach term\n"
+            "                     keeps its ratio to it); --shaping-end X scales both by X\n"
+            "                     at the end of the run (linear annealing)\n",
             (unsigned long long)d.seed, d.envs, d.horizon);
 }
 
@@ -81,7 +84,7 @@ static void set_opponents(struct rl_train_config *c, const char *which)
     } else if (!strcmp(which, "scripted")) {
         c->mix.p[RL_OPP_SCRIPTED] = 1.0f;
         c->mix_end = c->mix;
-    } else { /* mix: the default curriculum */
+    } else { /* mix: the default opponents */
         struct rl_train_config d;
         rl_train_config_default(&d);
         c->mix = d.mix;
