@@ -18,8 +18,8 @@ static void check_gemm_shapes(void)
     struct rl_rng r = rl_rng_make(1);
     const int Ms[] = {1, 2, 3, 4, 5, 7, 33, 64};
     const int Ns[] = {1, 7, 8, 9, 16, 17, 30, 64, 70};
-    const int Ks[] = {1, 3, 28, 64};
-    float *A = malloc(sizeof(float) * 64 * 70), *B = malloc(sizeof(float) * 70 * 70);
+    const int Ks[] = {1, 3, 28, 64, 300}; /* 300: two panels of the column tail */
+    float *A = malloc(sizeof(float) * 64 * 300), *B = malloc(sizeof(float) * 300 * 71);
     float *C1 = malloc(sizeof(float) * 64 * 80), *C2 = malloc(sizeof(float) * 64 * 80);
     float *bias = malloc(sizeof(float) * 80);
     CHECK(A && B && C1 && C2 && bias);
@@ -30,8 +30,8 @@ static void check_gemm_shapes(void)
                     int M = Ms[mi], N = Ns[ni], K = Ks[ki];
                     int trans = mode & 1, acc = mode >> 1;
                     long ldc = N + 3, ldb = N + 1;
-                    fill(A, 64 * 70, &r);
-                    fill(B, 70 * 70, &r);
+                    fill(A, 64 * 300, &r);
+                    fill(B, 300 * 71, &r);
                     fill(bias, 80, &r);
                     fill(C1, 64 * 80, &r);
                     memcpy(C2, C1, sizeof(float) * 64 * 80);

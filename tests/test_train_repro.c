@@ -58,6 +58,14 @@ int main(void)
     CHECK_EQ_INT(r1.episodes, 20);
     CHECK_EQ_INT(r1.wins + r1.losses + r1.draws, 20);
     CHECK(rl_evaluate(&a.net, a.ppo.params, 7, 20, 0, NULL, 9, &r1) < 0);
+    /* target_kl: an update stops after the epoch that exceeds it. */
+    struct rl_ppo_stats st;
+    b.ppo.cfg.target_kl = 1e-12f;
+    CHECK_EQ_INT(rl_trainer_iterate(&b, 1.0, &st), 0);
+    CHECK_EQ_INT(st.epochs_run, 1);
+    b.ppo.cfg.target_kl = 0.0f;
+    CHECK_EQ_INT(rl_trainer_iterate(&b, 1.0, &st), 0);
+    CHECK_EQ_INT(st.epochs_run, b.ppo.cfg.epochs);
     rl_trainer_free(&a);
     rl_trainer_free(&b);
     rl_trainer_free(&c);
