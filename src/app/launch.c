@@ -114,7 +114,8 @@ static int parse(int argc, char **argv, struct launch_opts *o)
             }
             snprintf(o->p.name, sizeof o->p.name, "%s", n);
         } else if (!strcmp(a, "--workers"))
-            o->p.workers = (uint32_t)app_parse_int("train", a, VAL(), 1, RUN_MAX_WORKERS);
+            /* Each worker holds a weights reader slot; the show and tools need 6. */
+            o->p.workers = (uint32_t)app_parse_int("train", a, VAL(), 1, DSHQ_WEIGHTS_MAX_READERS - 6);
         else if (!strcmp(a, "--envs"))
             o->p.envs = (uint32_t)app_parse_int("train", a, VAL(), 1, 65536);
         else if (!strcmp(a, "--horizon"))

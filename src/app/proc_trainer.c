@@ -229,7 +229,7 @@ int trainer_main(struct run *run, const struct trainer_opts *o)
     atomic_store_explicit(&b->start_ns, t0, memory_order_relaxed);
     run_set_state(run, RUN_RUNNING);
     s.last_tick_ns = t0;
-    uint64_t last_ckpt = t0;
+    uint64_t last_ckpt = t0, last_print = t0;
 
     uint32_t batch = b->workers;
     struct dshq_slot held[RUN_MAX_WORKERS];
@@ -351,7 +351,8 @@ int trainer_main(struct run *run, const struct trainer_opts *o)
         memcpy(dst, ppo.params, run->net.n_params * sizeof(float));
         version = dshq_weights_publish_commit(w, s.m.updates);
         s.m.weights_version = (uint64_t)version;
-        if (!o->quiet && s.m.updates % 10 == 0) {
+        if (!o->quiet && now - last_print >= 1000000000u) {
+            last_print = now;
             printf("update %5llu  %6.1fs  steps %9llu  %7.0f steps/s  win %.2f (vs %s)  "
                    "return %+.3f  entropy %.3f  kl %.4f\n",
                    (unsigned long long)s.m.updates, elapsed, (unsigned long long)s.m.steps,
