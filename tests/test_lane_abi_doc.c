@@ -1,5 +1,6 @@
 /* test_lane_abi_doc.c — docs/abi.md documents the lanes control blocks
- * (struct dshq_lanes_ctrl, struct dshq_lane_ctrl) exactly as compiled. */
+ * (struct dshq_lanes_ctrl, struct dshq_lane_ctrl) and the sleeping place
+ * they embed (struct dshq_ring_sleep) exactly as compiled. */
 #include "abi_doc.h"
 #include "check.h"
 #include "dshq/rollout.h"
@@ -19,6 +20,8 @@ int main(void)
         ABI_FIELD(struct dshq_lanes_ctrl, section_size),
         ABI_FIELD(struct dshq_lanes_ctrl, consumer),
         ABI_FIELD(struct dshq_lanes_ctrl, data_ready),
+        ABI_FIELD(struct dshq_lanes_ctrl, wake_mode),
+        ABI_FIELD(struct dshq_lanes_ctrl, pad0),
         ABI_FIELD(struct dshq_lanes_ctrl, reserved),
     };
     static const struct abi_field lane[] = {
@@ -35,7 +38,14 @@ int main(void)
         ABI_FIELD(struct dshq_lane_ctrl, abandoned),
         ABI_FIELD(struct dshq_lane_ctrl, reserved2),
     };
-    int bad = abi_doc_check("dshq_lanes_ctrl", sizeof(struct dshq_lanes_ctrl), ctrl,
+    static const struct abi_field sleep[] = {
+        ABI_FIELD(struct dshq_ring_sleep, ev),
+        ABI_FIELD(struct dshq_ring_sleep, armed),
+        ABI_FIELD(struct dshq_ring_sleep, pad),
+    };
+    int bad = abi_doc_check("dshq_ring_sleep", sizeof(struct dshq_ring_sleep), sleep,
+                            sizeof sleep / sizeof sleep[0]);
+    bad += abi_doc_check("dshq_lanes_ctrl", sizeof(struct dshq_lanes_ctrl), ctrl,
                             sizeof ctrl / sizeof ctrl[0]);
     bad += abi_doc_check("dshq_lane_ctrl", sizeof(struct dshq_lane_ctrl), lane,
                          sizeof lane / sizeof lane[0]);

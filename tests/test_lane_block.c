@@ -34,7 +34,7 @@ static int child_wake_consumer(void)
     ru_attach(name, DSHQ_SECTION_LANES, &sec, &size);
     struct dshq_lane_producer *p;
     CHECK_EQ_INT(dshq_lane_producer_open(sec, size, 1, &p), 0);
-    wait_nonzero(&((struct dshq_lanes_ctrl *)sec)->data_ready.waiters); /* consumer asleep */
+    wait_nonzero(&((struct dshq_lanes_ctrl *)sec)->data_ready.ev.waiters); /* consumer asleep */
     struct dshq_slot s;
     CHECK_EQ_INT(dshq_lane_claim(p, 0, &s), 0);
     ru_fill(s.data, s.size, ru_key(1, s.seq));
@@ -60,11 +60,11 @@ static int child_blocked_producer(void)
     return 0;
 }
 
-int main(void)
+static void run(uint32_t flags)
 {
     test_region_name(name, sizeof name, "lblock");
     struct dshq_ring_params p = {.slot_size = 8192, .capacity = 2, .producers = 2,
-                                 .policy = DSHQ_RING_BLOCK};
+                                 .policy = DSHQ_RING_BLOCK, .flags = flags};
     void *sec;
     uint64_t size;
     struct dshq_region *r = ru_region(name, DSHQ_SECTION_LANES, &p, 0, &sec, &size);
@@ -82,14 +82,14 @@ int main(void)
     CHECK(ru_verify(s.data, s.size, ru_key(1, 0)) < 0);
     CHECK_EQ_INT(dshq_lane_release(c, &s), 0);
     ru_wait_ok(a);
-    CHECK_EQ_U64(atomic_load(&((struct dshq_lanes_ctrl *)sec)->data_ready.waiters), 0);
+    CHECK_EQ_U64(atomic_load(&((struct dshq_lanes_ctrl *)sec)->data_ready.ev.waiters), 0);
 
     /* 2. Producer sleeps on a full lane; a release wakes it. */
     pid_t b = fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child_blocked_producer());
-    wait_nonzero(&lane_of(sec, 0)->space.waiters);
+    wait_nonzero(&lane_of(sec, 0)->space.ev.waiters);
     struct dshq_ring_stats rs;
     struct dshq_lane_stats ls[2];
     CHECK_EQ_INT(dshq_lanes_stats(sec, size, &rs, ls, 2), 0);
@@ -105,8 +105,14 @@ int main(void)
     CHECK_EQ_INT(dshq_lanes_stats(sec, size, &rs, ls, 2), 0);
     CHECK_EQ_U64(ls[0].dropped, 0);
     CHECK_EQ_U64(rs.fill, 0);
-    CHECK_EQ_U64(atomic_load(&lane_of(sec, 0)->space.waiters), 0);
+    CHECK_EQ_U64(atomic_load(&lane_of(sec, 0)->space.ev.waiters), 0);
     dshq_lane_consumer_close(c);
     dshq_region_destroy(r);
+}
+
+int main(void)
+{
+    run(0);                      /* membarrier wake mode where available */
+    run(DSHQ_RING_FORCE_SEQCST); /* seq_cst wake mode */
     return 0;
 }

@@ -3,6 +3,8 @@
  * policies), wrap-around, round-robin fairness, release order, ownership,
  * takeover of a lane and of the consumer from a dead owner. */
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 
 #include "check.h"
 #include "dshq/error.h"
@@ -34,6 +36,17 @@ static uint64_t dead_owner(void)
     return (uint64_t)(uint32_t)getpid() | ((uint64_t)(uint32_t)(ticks + 1) << 32);
 }
 
+/* What init must choose: membarrier where this kernel offers the global
+ * expedited command (and this is not a TSan build), else seq_cst. */
+static uint32_t expected_wake_mode(void)
+{
+    if (TEST_UNDER_TSAN)
+        return DSHQ_WAKE_SEQCST;
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    long need = MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+    return q > 0 && (q & need) == need ? DSHQ_WAKE_MEMBARRIER : DSHQ_WAKE_SEQCST;
+}
+
 static void refused(void)
 {
     struct dshq_ring_params p = {.slot_size = 64, .capacity = 4, .producers = 2,
@@ -63,7 +76,13 @@ static void refused(void)
     CHECK_EQ_INT(dshq_lanes_init(mem, 100, &p), -ENOSPC);
     CHECK_EQ_INT(dshq_lanes_init((char *)mem + 64, 1 << 15, &p), -EINVAL); /* misaligned */
     CHECK_EQ_INT(dshq_lanes_check(mem, 1 << 16, NULL), DSHQ_ECORRUPT);     /* all zero */
+    q = p, q.flags = DSHQ_RING_FORCE_SEQCST;
+    CHECK_EQ_INT(dshq_lanes_init(mem, 1 << 16, &q), 0);
+    CHECK_EQ_INT(ctrl_of(mem)->wake_mode, DSHQ_WAKE_SEQCST);
+    ctrl_of(mem)->wake_mode = 3; /* unknown */
+    CHECK_EQ_INT(dshq_lanes_check(mem, 1 << 16, NULL), DSHQ_ECORRUPT);
     CHECK_EQ_INT(dshq_lanes_init(mem, 1 << 16, &p), 0);
+    CHECK_EQ_INT(ctrl_of(mem)->wake_mode, expected_wake_mode());
     struct dshq_ring_params back;
     CHECK_EQ_INT(dshq_lanes_check(mem, 1 << 16, &back), 0);
     CHECK(back.slot_size == 64 && back.capacity == 4 && back.producers == 2 &&
@@ -95,6 +114,7 @@ static void geometry(void *sec, uint64_t size)
     CHECK_EQ_U64(c->slots_offset, 4096); /* align(128 + 3*192, 4096) */
     CHECK_EQ_U64(c->section_size, 4096 + 3 * 4 * 128);
     CHECK(size >= c->section_size);
+    CHECK_EQ_INT(c->wake_mode, expected_wake_mode());
 }
 
 static void expect_stats(void *sec, uint64_t size, uint32_t lane, uint64_t committed,

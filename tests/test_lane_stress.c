@@ -56,12 +56,12 @@ static int producer(const char *name, uint32_t lane, uint32_t policy)
     return 0;
 }
 
-static void run(uint32_t policy)
+static void run(uint32_t policy, uint32_t flags)
 {
     char name[64];
     test_region_name(name, sizeof name, policy == DSHQ_RING_DROP ? "lstress-drop" : "lstress-blk");
     struct dshq_ring_params p = {.slot_size = layout.bytes, .capacity = 4, .producers = NPROD,
-                                 .policy = policy};
+                                 .policy = policy, .flags = flags};
     struct dshq_layout l;
     dshq_layout_init(&l);
     CHECK(dshq_layout_add(&l, DSHQ_SECTION_LANES, "ring", DSHQ_LANES_VERSION,
@@ -175,7 +175,11 @@ int main(void)
 {
     /* 16 steps x 8 envs x 20 floats: a 13 KiB chunk. */
     CHECK_EQ_INT(dshq_chunk_layout_init(&layout, 16, 8, 20, 0x5eed), 0);
-    run(DSHQ_RING_BLOCK);
-    run(DSHQ_RING_DROP);
+    /* Both wake modes: membarrier (where the kernel has it) and seq_cst. */
+    for (int m = 0; m < 2; m++) {
+        uint32_t flags = m ? DSHQ_RING_FORCE_SEQCST : 0;
+        run(DSHQ_RING_BLOCK, flags);
+        run(DSHQ_RING_DROP, flags);
+    }
     return 0;
 }

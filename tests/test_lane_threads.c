@@ -44,11 +44,11 @@ static void *producer(void *arg)
     return NULL;
 }
 
-static void run(uint32_t pol)
+static void run(uint32_t pol, uint32_t flags)
 {
     policy = pol;
     struct dshq_ring_params p = {.slot_size = layout.bytes, .capacity = 4, .producers = NPROD,
-                                 .policy = pol};
+                                 .policy = pol, .flags = flags};
     struct dshq_region *r = ru_region(NULL, DSHQ_SECTION_LANES, &p, layout.shape_hash, &sec, &size);
     struct dshq_lane_consumer *c;
     CHECK_EQ_INT(dshq_lane_consumer_open(sec, size, &c), 0);
@@ -107,7 +107,11 @@ static void run(uint32_t pol)
 int main(void)
 {
     CHECK_EQ_INT(dshq_chunk_layout_init(&layout, 8, 4, 12, 0), 0);
-    run(DSHQ_RING_BLOCK);
-    run(DSHQ_RING_DROP);
+    /* Both wake modes: membarrier (where the kernel has it) and seq_cst. */
+    for (int m = 0; m < 2; m++) {
+        uint32_t flags = m ? DSHQ_RING_FORCE_SEQCST : 0;
+        run(DSHQ_RING_BLOCK, flags);
+        run(DSHQ_RING_DROP, flags);
+    }
     return 0;
 }

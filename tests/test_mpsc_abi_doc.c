@@ -19,6 +19,8 @@ int main(void)
         ABI_FIELD(struct dshq_mpsc_ctrl, slots_offset),
         ABI_FIELD(struct dshq_mpsc_ctrl, reserve),
         ABI_FIELD(struct dshq_mpsc_ctrl, section_size),
+        ABI_FIELD(struct dshq_mpsc_ctrl, wake_mode),
+        ABI_FIELD(struct dshq_mpsc_ctrl, pad1),
         ABI_FIELD(struct dshq_mpsc_ctrl, reserved1),
         ABI_FIELD(struct dshq_mpsc_ctrl, tail),
         ABI_FIELD(struct dshq_mpsc_ctrl, consumed),

@@ -27,7 +27,7 @@ static int child(int mode)
     struct dshq_mpsc_producer *p;
     CHECK_EQ_INT(dshq_mpsc_producer_open(sec, size, &p), 0);
     if (mode == 0)
-        wait_nonzero(&ctl->data_ready.waiters); /* the consumer sleeps */
+        wait_nonzero(&ctl->data_ready.ev.waiters); /* the consumer sleeps */
     int n = mode == 0 ? 1 : 3;                  /* mode 1: 2 fit, the third sleeps */
     for (int i = 0; i < n; i++) {
         struct dshq_slot s;
@@ -39,11 +39,11 @@ static int child(int mode)
     return 0;
 }
 
-int main(void)
+static void run(uint32_t flags)
 {
     test_region_name(name, sizeof name, "mblock");
     struct dshq_ring_params p = {.slot_size = 300, .capacity = 2, .producers = 2,
-                                 .policy = DSHQ_RING_BLOCK};
+                                 .policy = DSHQ_RING_BLOCK, .flags = flags};
     void *sec;
     uint64_t size;
     struct dshq_region *r = ru_region(name, DSHQ_SECTION_MPSC, &p, 0, &sec, &size);
@@ -66,7 +66,7 @@ int main(void)
     CHECK(b >= 0);
     if (b == 0)
         _exit(child(1));
-    wait_nonzero(&ctl->space.waiters);
+    wait_nonzero(&ctl->space.ev.waiters);
     struct dshq_ring_stats rs;
     CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
     CHECK_EQ_U64(rs.fill, 2);
@@ -81,9 +81,15 @@ int main(void)
     CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
     CHECK_EQ_U64(rs.dropped, 0);
     CHECK_EQ_U64(rs.consumed, 4);
-    CHECK_EQ_U64(atomic_load(&ctl->space.waiters), 0);
-    CHECK_EQ_U64(atomic_load(&ctl->data_ready.waiters), 0);
+    CHECK_EQ_U64(atomic_load(&ctl->space.ev.waiters), 0);
+    CHECK_EQ_U64(atomic_load(&ctl->data_ready.ev.waiters), 0);
     dshq_mpsc_consumer_close(c);
     dshq_region_destroy(r);
+}
+
+int main(void)
+{
+    run(0);                      /* membarrier wake mode where available */
+    run(DSHQ_RING_FORCE_SEQCST); /* seq_cst wake mode */
     return 0;
 }

@@ -81,8 +81,15 @@ static void refused(void)
     CHECK_EQ_INT(dshq_mpsc_init(mem, 1 << 16, &q), -EINVAL);
     CHECK_EQ_INT(dshq_mpsc_init(mem, 4096, &p), -ENOSPC);
     CHECK_EQ_INT(dshq_mpsc_check(mem, 1 << 16, NULL), DSHQ_ECORRUPT);
+    q = p, q.flags = DSHQ_RING_FORCE_SEQCST;
+    CHECK_EQ_INT(dshq_mpsc_init(mem, 1 << 16, &q), 0);
+    CHECK_EQ_INT(((struct dshq_mpsc_ctrl *)mem)->wake_mode, DSHQ_WAKE_SEQCST);
+    ((struct dshq_mpsc_ctrl *)mem)->wake_mode = 0;
+    CHECK_EQ_INT(dshq_mpsc_check(mem, 1 << 16, NULL), DSHQ_ECORRUPT);
     CHECK_EQ_INT(dshq_mpsc_init(mem, 1 << 16, &p), 0);
     CHECK_EQ_INT(dshq_mpsc_check(mem, 1 << 16, NULL), 0);
+    CHECK(((struct dshq_mpsc_ctrl *)mem)->wake_mode == DSHQ_WAKE_SEQCST ||
+          ((struct dshq_mpsc_ctrl *)mem)->wake_mode == DSHQ_WAKE_MEMBARRIER);
     /* A lanes reader does not take an MPSC section for its own. */
     CHECK_EQ_INT(dshq_lanes_check(mem, 1 << 16, NULL), DSHQ_ECORRUPT);
     ((struct dshq_mpsc_ctrl *)mem)->capacity = 6;

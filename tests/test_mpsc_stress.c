@@ -56,12 +56,12 @@ static int producer(const char *name, uint32_t id, uint32_t policy)
     return 0;
 }
 
-static void run(uint32_t policy)
+static void run(uint32_t policy, uint32_t flags)
 {
     char name[64];
     test_region_name(name, sizeof name, policy == DSHQ_RING_DROP ? "mstress-drop" : "mstress-blk");
     struct dshq_ring_params p = {.slot_size = layout.bytes, .capacity = 8, .producers = 4,
-                                 .policy = policy};
+                                 .policy = policy, .flags = flags};
     struct dshq_layout l;
     dshq_layout_init(&l);
     CHECK(dshq_layout_add(&l, DSHQ_SECTION_MPSC, "ring", DSHQ_MPSC_VERSION, dshq_mpsc_size(&p),
@@ -173,7 +173,11 @@ int main(void)
 {
     /* 4 steps x 4 envs x 10 floats: a 1 KiB chunk. */
     CHECK_EQ_INT(dshq_chunk_layout_init(&layout, 4, 4, 10, 0), 0);
-    run(DSHQ_RING_BLOCK);
-    run(DSHQ_RING_DROP);
+    /* Both wake modes: membarrier (where the kernel has it) and seq_cst. */
+    for (int m = 0; m < 2; m++) {
+        uint32_t flags = m ? DSHQ_RING_FORCE_SEQCST : 0;
+        run(DSHQ_RING_BLOCK, flags);
+        run(DSHQ_RING_DROP, flags);
+    }
     return 0;
 }

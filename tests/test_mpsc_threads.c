@@ -47,11 +47,11 @@ static void *producer(void *arg)
     return NULL;
 }
 
-static void run(uint32_t pol)
+static void run(uint32_t pol, uint32_t flags)
 {
     policy = pol;
     struct dshq_ring_params p = {.slot_size = SLOT, .capacity = 16, .producers = NPROD,
-                                 .policy = pol};
+                                 .policy = pol, .flags = flags};
     struct dshq_region *r = ru_region(NULL, DSHQ_SECTION_MPSC, &p, 0, &sec, &size);
     struct dshq_mpsc_consumer *c;
     CHECK_EQ_INT(dshq_mpsc_consumer_open(sec, size, &c), 0);
@@ -119,7 +119,11 @@ static void run(uint32_t pol)
 
 int main(void)
 {
-    run(DSHQ_RING_BLOCK);
-    run(DSHQ_RING_DROP);
+    /* Both wake modes: membarrier (where the kernel has it) and seq_cst. */
+    for (int m = 0; m < 2; m++) {
+        uint32_t flags = m ? DSHQ_RING_FORCE_SEQCST : 0;
+        run(DSHQ_RING_BLOCK, flags);
+        run(DSHQ_RING_DROP, flags);
+    }
     return 0;
 }

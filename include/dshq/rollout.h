@@ -17,9 +17,10 @@
  * The full policy is fixed at creation: DSHQ_RING_DROP (claim fails at once
  * with DSHQ_RING_FULL and the producer's `dropped` counter rises) or
  * DSHQ_RING_BLOCK (claim sleeps until there is room or the timeout ends).
- * An empty consumer sleeps too.  Sleeping is on struct dshq_event (wait.h),
- * after a short bounded spin; a commit or release makes no system call
- * unless someone sleeps.
+ * An empty consumer sleeps too.  Sleeping is on struct dshq_event (wait.h)
+ * inside a struct dshq_ring_sleep, after a short bounded spin; a commit or
+ * release makes no system call and no read-modify-write unless someone is
+ * about to sleep, and then only the first one after that does.
  *
  * Crashes: a producer killed between claim and commit never exposes its
  * slot.  A lane whose owner died is taken over by the next
@@ -64,6 +65,19 @@ enum {
     DSHQ_RING_BLOCK = 2, /* claim on a full ring sleeps (with a timeout) */
 };
 
+/* How wakers and sleepers pair up (a ring's wake_mode, fixed at creation;
+ * see "Rollout sleep/wake" in docs/abi.md). */
+enum {
+    DSHQ_WAKE_SEQCST = 1,     /* wakers store the condition word seq_cst */
+    DSHQ_WAKE_MEMBARRIER = 2, /* wakers store it with release order; a
+                               * sleeper issues membarrier(2) instead */
+};
+
+/* dshq_ring_params.flags */
+enum {
+    DSHQ_RING_FORCE_SEQCST = 1u << 0, /* never use DSHQ_WAKE_MEMBARRIER */
+};
+
 /* Normal outcomes of claim and poll (positive; errors are negative). */
 enum {
     DSHQ_RING_FULL = 1,  /* no room: dropped (DROP) or timeout ended (BLOCK) */
@@ -76,7 +90,7 @@ struct dshq_ring_params {
     uint32_t capacity;   /* slots per lane / in the ring: a power of two */
     uint32_t producers;  /* lanes: number of lanes; mpsc: producer table size */
     uint32_t policy;     /* DSHQ_RING_DROP or DSHQ_RING_BLOCK */
-    uint32_t pad;
+    uint32_t flags;      /* DSHQ_RING_FORCE_SEQCST or 0 (ignored by check) */
 };
 
 /* One claimed or polled slot (private memory). */
@@ -96,6 +110,16 @@ struct dshq_slot {
  * time (clock ticks since boot) in the high 32; 0 means free.  One word, so
  * a takeover is one CAS and a reader never sees a pid with a stale time. */
 
+/* A place to sleep: the wait/notify event and an `armed` word that a
+ * sleeper sets (after taking its event snapshot, before testing its
+ * condition) and the first waker after it clears by exchange before
+ * notifying, so one sleep costs one notify however many commits follow. */
+struct dshq_ring_sleep {
+    struct dshq_event ev;          /*   0: seq + waiters (wait.h) */
+    _Atomic uint32_t armed;        /*   8: 1: a sleeper may be asleep on ev */
+    uint32_t pad;                  /*  12: zero */
+};
+
 /* Lanes section: struct dshq_lanes_ctrl, then lane_count x struct
  * dshq_lane_ctrl at lanes_offset, then the slots at slots_offset (4096-
  * aligned): slot j of lane i at slots_offset + (i*capacity + j)*slot_stride. */
@@ -113,8 +137,10 @@ struct dshq_lanes_ctrl {
     uint64_t section_size;         /*  56: bytes the layout needs */
     /* line 1: the consumer */
     _Atomic uint64_t consumer;     /*  64: owner word of the consumer */
-    struct dshq_event data_ready;  /*  72: producers notify after commit */
-    uint64_t reserved[6];          /*  80: zero */
+    struct dshq_ring_sleep data_ready; /* 72: producers wake the consumer */
+    uint32_t wake_mode;            /*  88: DSHQ_WAKE_*, written once by init */
+    uint32_t pad0;                 /*  92: zero */
+    uint64_t reserved[4];          /*  96: zero */
 };
 
 struct dshq_lane_ctrl {
@@ -126,8 +152,8 @@ struct dshq_lane_ctrl {
     uint64_t reserved0[4];         /*  32: zero */
     /* line 1: written by the consumer */
     _Atomic uint64_t tail;         /*  64: slots released (free-running) */
-    struct dshq_event space;       /*  72: consumer notifies after release */
-    uint64_t reserved1[6];         /*  80: zero */
+    struct dshq_ring_sleep space;  /*  72: consumer wakes a producer */
+    uint64_t reserved1[5];         /*  88: zero */
     /* line 2: ownership, cold */
     _Atomic uint64_t owner;        /* 128: owner word of the producer */
     _Atomic uint64_t reclaims;     /* 136: takeovers from a dead owner */
@@ -154,17 +180,19 @@ struct dshq_mpsc_ctrl {
     /* line 1: written by every producer */
     _Atomic uint64_t reserve;      /*  64: positions reserved (free-running) */
     uint64_t section_size;         /*  72: bytes the layout needs */
-    uint64_t reserved1[6];         /*  80: zero */
+    uint32_t wake_mode;            /*  80: DSHQ_WAKE_*, written once by init */
+    uint32_t pad1;                 /*  84: zero */
+    uint64_t reserved1[5];         /*  88: zero */
     /* line 2: written by the consumer */
     _Atomic uint64_t tail;         /* 128: positions released (free-running) */
     _Atomic uint64_t consumed;     /* 136: slots handed out by poll, released */
     _Atomic uint64_t unblocked;    /* 144: dead producers' slots skipped */
-    struct dshq_event space;       /* 152: consumer notifies after release */
-    uint64_t reserved2[4];         /* 160: zero */
+    struct dshq_ring_sleep space;  /* 152: consumer wakes producers */
+    uint64_t reserved2[3];         /* 168: zero */
     /* line 3: the consumer's identity and sleep */
     _Atomic uint64_t consumer;     /* 192: owner word of the consumer */
-    struct dshq_event data_ready;  /* 200: producers notify after commit */
-    uint64_t reserved3[6];         /* 208: zero */
+    struct dshq_ring_sleep data_ready; /* 200: producers wake the consumer */
+    uint64_t reserved3[5];         /* 216: zero */
 };
 
 /* One registered producer of an MPSC ring: 64 bytes, written by it alone. */
@@ -295,6 +323,11 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
 
 /* ----------------------------------------------------------- layout asserts */
 
+_Static_assert(sizeof(struct dshq_ring_sleep) == 16, "abi");
+_Static_assert(offsetof(struct dshq_ring_sleep, ev) == 0, "abi");
+_Static_assert(offsetof(struct dshq_ring_sleep, armed) == 8, "abi");
+_Static_assert(offsetof(struct dshq_ring_sleep, pad) == 12, "abi");
+
 _Static_assert(sizeof(struct dshq_lanes_ctrl) == 128, "abi");
 _Static_assert(offsetof(struct dshq_lanes_ctrl, magic) == 0, "abi");
 _Static_assert(offsetof(struct dshq_lanes_ctrl, version) == 8, "abi");
@@ -308,7 +341,9 @@ _Static_assert(offsetof(struct dshq_lanes_ctrl, slots_offset) == 48, "abi");
 _Static_assert(offsetof(struct dshq_lanes_ctrl, section_size) == 56, "abi");
 _Static_assert(offsetof(struct dshq_lanes_ctrl, consumer) == 64, "abi: own line");
 _Static_assert(offsetof(struct dshq_lanes_ctrl, data_ready) == 72, "abi");
-_Static_assert(offsetof(struct dshq_lanes_ctrl, reserved) == 80, "abi");
+_Static_assert(offsetof(struct dshq_lanes_ctrl, wake_mode) == 88, "abi");
+_Static_assert(offsetof(struct dshq_lanes_ctrl, pad0) == 92, "abi");
+_Static_assert(offsetof(struct dshq_lanes_ctrl, reserved) == 96, "abi");
 
 _Static_assert(sizeof(struct dshq_lane_ctrl) == 192, "abi");
 _Static_assert(offsetof(struct dshq_lane_ctrl, head) == 0, "abi: producer line");
@@ -318,7 +353,7 @@ _Static_assert(offsetof(struct dshq_lane_ctrl, blocked) == 24, "abi");
 _Static_assert(offsetof(struct dshq_lane_ctrl, reserved0) == 32, "abi");
 _Static_assert(offsetof(struct dshq_lane_ctrl, tail) == 64, "abi: consumer line");
 _Static_assert(offsetof(struct dshq_lane_ctrl, space) == 72, "abi");
-_Static_assert(offsetof(struct dshq_lane_ctrl, reserved1) == 80, "abi");
+_Static_assert(offsetof(struct dshq_lane_ctrl, reserved1) == 88, "abi");
 _Static_assert(offsetof(struct dshq_lane_ctrl, owner) == 128, "abi: cold line");
 _Static_assert(offsetof(struct dshq_lane_ctrl, reclaims) == 136, "abi");
 _Static_assert(offsetof(struct dshq_lane_ctrl, abandoned) == 144, "abi");
@@ -337,15 +372,17 @@ _Static_assert(offsetof(struct dshq_mpsc_ctrl, commits_offset) == 48, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, slots_offset) == 56, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, reserve) == 64, "abi: producers' line");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, section_size) == 72, "abi");
-_Static_assert(offsetof(struct dshq_mpsc_ctrl, reserved1) == 80, "abi");
+_Static_assert(offsetof(struct dshq_mpsc_ctrl, wake_mode) == 80, "abi");
+_Static_assert(offsetof(struct dshq_mpsc_ctrl, pad1) == 84, "abi");
+_Static_assert(offsetof(struct dshq_mpsc_ctrl, reserved1) == 88, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, tail) == 128, "abi: consumer line");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, consumed) == 136, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, unblocked) == 144, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, space) == 152, "abi");
-_Static_assert(offsetof(struct dshq_mpsc_ctrl, reserved2) == 160, "abi");
+_Static_assert(offsetof(struct dshq_mpsc_ctrl, reserved2) == 168, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, consumer) == 192, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_ctrl, data_ready) == 200, "abi");
-_Static_assert(offsetof(struct dshq_mpsc_ctrl, reserved3) == 208, "abi");
+_Static_assert(offsetof(struct dshq_mpsc_ctrl, reserved3) == 216, "abi");
 
 _Static_assert(sizeof(struct dshq_mpsc_entry) == 64, "abi: one line per producer");
 _Static_assert(offsetof(struct dshq_mpsc_entry, owner) == 0, "abi");

@@ -18,17 +18,18 @@
  *            BLOCK -> sleep on lane.space)          none, sleep on data_ready)
  *           claimed = head + 1 (relaxed)           slot = slots[read & mask]; read++
  *   fill slot[head & mask] in place          read the slot in place
- *   commit: head = head + 1 (seq_cst)     P2 release: tail = seq + 1 (release)     C3
+ *   commit: head = head + 1 (release)     P2 release: tail = seq + 1 (release)     C3
  *           wake(data_ready)              K        BLOCK: wake(lane.space)        K
  *
  *   P2 pairs with C1: the consumer that sees the new head sees every byte
  *   the producer wrote into the slot before it.
  *   C3 pairs with P1: the producer that sees the new tail knows the
  *   consumer's reads of that slot are over, so it may overwrite it.
- *   K (ring_wake) pairs with the sleeper's announcement (ring_common.h):
- *   the head/tail stores that wake someone are seq_cst (an xchg on x86-64)
- *   and the waker loads `waiters`; nobody asleep means no system call and no
- *   read-modify-write.
+ *   K (ring_publish + ring_wake) pairs with the sleeper's arming
+ *   (ring_common.h): the head/tail stores that may wake someone are the K1
+ *   of that protocol (seq_cst, or release in membarrier wake mode) and the
+ *   waker then loads `armed`; nobody about to sleep means no system call
+ *   and no read-modify-write, and one sleep costs one notify.
  *
  * A few atomics per slot (one release store each side, one acquire load
  * when the cached cursor runs out, the wake check), none per byte.
@@ -58,6 +59,7 @@ struct lanes_view {
     struct dshq_lane_ctrl *lanes;   /* [lane_count] */
     unsigned char *slots;           /* [lane_count][capacity][slot_stride] */
     uint32_t lane_count, capacity, mask, policy;
+    uint32_t wake_mode;             /* DSHQ_WAKE_* */
     uint64_t slot_size, stride;
 };
 
@@ -67,6 +69,7 @@ struct dshq_lane_producer {
     unsigned char *slots;  /* this lane's slot 0 */
     uint32_t lane;
     int claimed;           /* a slot is claimed, not yet committed */
+    int cheap;             /* wake: release stores (membarrier mode, registered) */
     uint64_t owner;        /* our owner word */
     uint64_t head;         /* private copy of lc->head: we are its only writer */
     uint64_t tail_cache;   /* last tail seen (P1) */
@@ -74,6 +77,7 @@ struct dshq_lane_producer {
 
 struct dshq_lane_consumer {
     struct lanes_view v;
+    int cheap;             /* wake: release stores (membarrier mode, registered) */
     uint64_t owner;
     uint32_t next;         /* lane to scan first */
     uint64_t *read;        /* [lane_count] next position to poll */
@@ -138,6 +142,7 @@ int dshq_lanes_init(void *section, uint64_t size, const struct dshq_ring_params 
     c->lanes_offset = g.lanes_offset;
     c->slots_offset = g.slots_offset;
     c->section_size = g.size;
+    c->wake_mode = ring_wake_mode_for_new(p->flags);
     return 0;
 }
 
@@ -159,7 +164,8 @@ static int view_open(const void *section, uint64_t size, struct lanes_view *v,
     if (c->magic != DSHQ_LANES_MAGIC || c->version != DSHQ_LANES_VERSION ||
         params_geom(&p, &g) || c->slot_stride != g.stride ||
         c->lanes_offset != g.lanes_offset || c->slots_offset != g.slots_offset ||
-        c->section_size != g.size || g.size > size)
+        c->section_size != g.size || g.size > size ||
+        (c->wake_mode != DSHQ_WAKE_SEQCST && c->wake_mode != DSHQ_WAKE_MEMBARRIER))
         return DSHQ_ECORRUPT;
     if (v) {
         v->ctrl = (struct dshq_lanes_ctrl *)c;
@@ -169,6 +175,7 @@ static int view_open(const void *section, uint64_t size, struct lanes_view *v,
         v->capacity = p.capacity;
         v->mask = p.capacity - 1;
         v->policy = p.policy;
+        v->wake_mode = c->wake_mode;
         v->slot_size = p.slot_size;
         v->stride = g.stride;
     }
@@ -236,6 +243,7 @@ int dshq_lane_producer_open(void *section, uint64_t size, uint32_t lane,
     p->lc = &v.lanes[lane];
     p->slots = lane_slot(&v, lane, 0);
     p->owner = ring_owner_self();
+    p->cheap = ring_waker_cheap(v.wake_mode);
     rc = owner_take(&p->lc->owner, p->owner);
     if (rc < 0) {
         free(p);
@@ -288,18 +296,14 @@ int dshq_lane_claim(struct dshq_lane_producer *p, int64_t timeout_ns,
                                   memory_order_relaxed);
             return DSHQ_RING_FULL;
         }
-        int room = 0;
-        for (int i = 0; i < RING_SPIN && !room; i++) {
-            ring_cpu_relax();
-            room = lane_has_room(p);
-        }
-        if (!room) {
-            if (timeout_ns == 0)
-                return DSHQ_RING_FULL;
+        if (timeout_ns == 0)
+            return DSHQ_RING_FULL;
+        uint64_t deadline = ring_deadline(timeout_ns);
+        if (!ring_spin(lane_has_room, p, deadline)) {
             atomic_store_explicit(&p->lc->blocked,
                                   atomic_load_explicit(&p->lc->blocked, memory_order_relaxed) + 1,
                                   memory_order_relaxed);
-            if (!ring_sleep(&p->lc->space, lane_has_room, p, ring_deadline(timeout_ns)))
+            if (!ring_sleep(&p->lc->space, p->v.wake_mode, lane_has_room, p, deadline))
                 return DSHQ_RING_FULL;
         }
     }
@@ -320,7 +324,7 @@ int dshq_lane_claim(struct dshq_lane_producer *p, int64_t timeout_ns,
  *
  *   producer                            consumer
  *   fill slot[head & mask]
- *   head = head + 1 (seq_cst)   P2 ---> head_cache = head (acquire)   C1
+ *   head = head + 1 (release)   P2 ---> head_cache = head (acquire)   C1
  *   wake(data_ready)            K       read slot[read & mask]
  *   tail_cache = tail (acquire) P1 <--- tail = seq + 1 (release)      C3
  *   overwrite the slot                  wake(lane.space) if BLOCK     K
@@ -332,9 +336,10 @@ int dshq_lane_commit(struct dshq_lane_producer *p)
     p->claimed = 0;
     p->head++;
     /* P2: release pairs with C1 in poll: the slot's bytes before the head
-     * that covers them.  seq_cst: it is also K1 of the wake protocol. */
-    atomic_store_explicit(&p->lc->head, p->head, memory_order_seq_cst);
-    ring_wake(&p->v.ctrl->data_ready); /* K2/K3: pairs with S1 of a sleeping poll */
+     * that covers them.  It is also K1 of the wake protocol (seq_cst, or
+     * release plus the sleeper's membarrier). */
+    ring_publish(&p->lc->head, p->head, p->cheap);
+    ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
     return 0;
 }
 
@@ -358,6 +363,7 @@ int dshq_lane_consumer_open(void *section, uint64_t size, struct dshq_lane_consu
         goto fail;
     }
     c->owner = ring_owner_self();
+    c->cheap = ring_waker_cheap(v.wake_mode);
     rc = owner_take(&v.ctrl->consumer, c->owner);
     if (rc < 0)
         goto fail;
@@ -431,13 +437,11 @@ int dshq_lane_poll(struct dshq_lane_consumer *c, int64_t timeout_ns, struct dshq
         return 0;
     if (timeout_ns == 0)
         return DSHQ_RING_EMPTY;
-    for (int i = 0; i < RING_SPIN; i++) {
-        ring_cpu_relax();
-        if (lanes_scan(c, out))
-            return 0;
-    }
     struct poll_arg a = {c, out};
-    return ring_sleep(&c->v.ctrl->data_ready, lanes_ready, &a, ring_deadline(timeout_ns))
+    uint64_t deadline = ring_deadline(timeout_ns);
+    if (ring_spin(lanes_ready, &a, deadline))
+        return 0;
+    return ring_sleep(&c->v.ctrl->data_ready, c->v.wake_mode, lanes_ready, &a, deadline)
                ? 0 : DSHQ_RING_EMPTY;
 }
 
@@ -450,10 +454,10 @@ int dshq_lane_release(struct dshq_lane_consumer *c, const struct dshq_slot *s)
     c->tail[i] = s->seq + 1;
     /* C3: release pairs with P1: our reads of the slot are done before the
      * producer sees the room and overwrites it.  In block mode it is also
-     * K1 of the wake protocol, hence seq_cst; drop mode has no sleepers. */
+     * K1 of the wake protocol; drop mode has no sleepers. */
     if (c->v.policy == DSHQ_RING_BLOCK) {
-        atomic_store_explicit(&lc->tail, c->tail[i], memory_order_seq_cst);
-        ring_wake(&lc->space); /* K2/K3: pairs with S1 of a producer waiting for room */
+        ring_publish(&lc->tail, c->tail[i], c->cheap);
+        ring_wake(&lc->space, c->cheap); /* K2-K4: pairs with S2 of a producer waiting for room */
     } else {
         atomic_store_explicit(&lc->tail, c->tail[i], memory_order_release);
     }

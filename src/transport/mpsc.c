@@ -22,7 +22,7 @@
  *     CAS reserve r -> r + 1 (acq_rel)    R1        sleep on data_ready
  *   fill slot[r & mask] in place               read the slot in place
  *   commit:                                    release:
- *     commit[r & mask] = r + 1 (seq_cst)  P2     tail = seq + 1 (+ skipped) (release) C3
+ *     commit[r & mask] = r + 1 (release)  P2     tail = seq + 1 (+ skipped) (release) C3
  *     wake(data_ready)                    K      BLOCK: wake(space)                   K
  *
  *   P2 pairs with C1: the consumer that sees the commit word sees the slot.
@@ -72,6 +72,7 @@ struct mpsc_view {
     _Atomic uint64_t *commits;       /* [capacity] */
     unsigned char *slots;            /* [capacity][slot_stride] */
     uint32_t capacity, mask, policy, max_producers;
+    uint32_t wake_mode;              /* DSHQ_WAKE_* */
     uint64_t slot_size, stride;
 };
 
@@ -80,6 +81,7 @@ struct dshq_mpsc_producer {
     struct dshq_mpsc_entry *e;
     uint32_t index;
     int claimed;
+    int cheap;           /* wake: release stores (membarrier mode, registered) */
     uint64_t owner;
     uint64_t pos;        /* the claimed position */
     uint64_t tail_cache; /* last tail seen (P1) */
@@ -88,6 +90,7 @@ struct dshq_mpsc_producer {
 
 struct dshq_mpsc_consumer {
     struct mpsc_view v;
+    int cheap;           /* wake: release stores (membarrier mode, registered) */
     uint64_t owner;
     uint64_t read;       /* next position to poll */
     uint64_t tail;       /* private copy of ctrl->tail */
@@ -155,6 +158,7 @@ int dshq_mpsc_init(void *section, uint64_t size, const struct dshq_ring_params *
     c->commits_offset = g.commits_offset;
     c->slots_offset = g.slots_offset;
     c->section_size = g.size;
+    c->wake_mode = ring_wake_mode_for_new(p->flags);
     struct dshq_mpsc_entry *e = (struct dshq_mpsc_entry *)((unsigned char *)section +
                                                            g.entries_offset);
     for (uint32_t i = 0; i < p->producers; i++)
@@ -177,7 +181,8 @@ static int view_open(const void *section, uint64_t size, struct mpsc_view *v,
     if (c->magic != DSHQ_MPSC_MAGIC || c->version != DSHQ_MPSC_VERSION ||
         params_geom(&p, &g) || c->slot_stride != g.stride ||
         c->entries_offset != g.entries_offset || c->commits_offset != g.commits_offset ||
-        c->slots_offset != g.slots_offset || c->section_size != g.size || g.size > size)
+        c->slots_offset != g.slots_offset || c->section_size != g.size || g.size > size ||
+        (c->wake_mode != DSHQ_WAKE_SEQCST && c->wake_mode != DSHQ_WAKE_MEMBARRIER))
         return DSHQ_ECORRUPT;
     if (v) {
         unsigned char *b = (unsigned char *)c;
@@ -189,6 +194,7 @@ static int view_open(const void *section, uint64_t size, struct mpsc_view *v,
         v->mask = p.capacity - 1;
         v->policy = p.policy;
         v->max_producers = p.producers;
+        v->wake_mode = c->wake_mode;
         v->slot_size = p.slot_size;
         v->stride = g.stride;
     }
@@ -220,6 +226,7 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
         return -ENOMEM;
     p->v = v;
     p->owner = ring_owner_self();
+    p->cheap = ring_waker_cheap(v.wake_mode);
     int took_dead = 0;
     for (uint32_t i = 0; i < v.max_producers; i++) {
         struct dshq_mpsc_entry *e = &v.entries[i];
@@ -325,21 +332,17 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
             counter_bump(&p->e->dropped, &p->dropped);
             return DSHQ_RING_FULL;
         }
-        int room = 0;
-        for (int i = 0; i < RING_SPIN && !room; i++) {
-            ring_cpu_relax();
-            room = mpsc_has_room(p);
-        }
-        if (room)
-            continue;
         if (timeout_ns == 0)
             return DSHQ_RING_FULL;
+        if (!deadline)
+            deadline = ring_deadline(timeout_ns);
+        if (ring_spin(mpsc_has_room, p, deadline))
+            continue;
         if (!counted_block) {
             counted_block = 1;
-            deadline = ring_deadline(timeout_ns);
             counter_bump(&p->e->blocked, &p->blocked);
         }
-        if (!ring_sleep(&c->space, mpsc_has_room, p, deadline))
+        if (!ring_sleep(&c->space, p->v.wake_mode, mpsc_has_room, p, deadline))
             return DSHQ_RING_FULL;
     }
     out->data = mpsc_slot(&p->v, p->pos);
@@ -356,7 +359,7 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
  *   intent = r (release)               I1
  *   CAS reserve r -> r+1 (acq_rel)     R1 ---> reserve (acquire)      C0 (dead check)
  *   fill slot[r & mask]
- *   commit[r & mask] = r+1 (seq_cst)   P2 ---> commit[pos] (acquire)  C1
+ *   commit[r & mask] = r+1 (release)   P2 ---> commit[pos] (acquire)  C1
  *   wake(data_ready)                   K       read slot[pos & mask]
  *   tail_cache = tail (acquire)        P1 <--- tail = pos+1 (release) C3
  */
@@ -365,12 +368,12 @@ int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
     if (!p->claimed)
         return -EINVAL;
     p->claimed = 0;
-    /* P2: release pairs with C1: the slot's bytes before its commit word;
-     * seq_cst as K1 of the wake protocol. */
-    atomic_store_explicit(&p->v.commits[p->pos & p->v.mask], p->pos + 1,
-                          memory_order_seq_cst);
+    /* P2: release pairs with C1: the slot's bytes before its commit word.
+     * Also K1 of the wake protocol (seq_cst, or release plus the sleeper's
+     * membarrier). */
+    ring_publish(&p->v.commits[p->pos & p->v.mask], p->pos + 1, p->cheap);
+    ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
     counter_bump(&p->e->committed, &p->committed);
-    ring_wake(&p->v.ctrl->data_ready); /* K2/K3: pairs with S1 of a sleeping poll */
     return 0;
 }
 
@@ -392,6 +395,7 @@ int dshq_mpsc_consumer_open(void *section, uint64_t size, struct dshq_mpsc_consu
         return -ENOMEM;
     }
     c->owner = ring_owner_self();
+    c->cheap = ring_waker_cheap(v.wake_mode);
     /* O1/O3 as in lane.c: free, or held by a dead consumer. */
     for (;;) {
         uint64_t cur = atomic_load_explicit(&v.ctrl->consumer, memory_order_acquire);
@@ -438,10 +442,10 @@ static void tail_publish(struct dshq_mpsc_consumer *c)
 {
     /* C3: release pairs with P1: our reads of the slots below tail are over
      * before a producer sees the room.  Block mode: also K1 of the wake
-     * protocol, hence seq_cst; drop mode has no sleepers. */
+     * protocol; drop mode has no sleepers. */
     if (c->v.policy == DSHQ_RING_BLOCK) {
-        atomic_store_explicit(&c->v.ctrl->tail, c->tail, memory_order_seq_cst);
-        ring_wake(&c->v.ctrl->space); /* K2/K3: pairs with S1 of a waiting producer */
+        ring_publish(&c->v.ctrl->tail, c->tail, c->cheap);
+        ring_wake(&c->v.ctrl->space, c->cheap); /* K2-K4: pairs with S2 of a waiting producer */
     } else {
         atomic_store_explicit(&c->v.ctrl->tail, c->tail, memory_order_release);
     }
@@ -522,14 +526,10 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq
         }
         if (timeout_ns == 0)
             return DSHQ_RING_EMPTY;
+        struct poll_arg a = {c};
         if (!spun) {
             spun = 1;
-            int ok = 0;
-            for (int i = 0; i < RING_SPIN && !ok; i++) {
-                ring_cpu_relax();
-                ok = committed_at(&c->v, pos);
-            }
-            if (ok)
+            if (ring_spin(poll_ready, &a, deadline))
                 continue;
         }
         if (deadline != UINT64_MAX && dshq_now_ns() >= deadline)
@@ -542,8 +542,7 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq
             if (slice < until)
                 until = slice;
         }
-        struct poll_arg a = {c};
-        ring_sleep(&c->v.ctrl->data_ready, poll_ready, &a, until);
+        ring_sleep(&c->v.ctrl->data_ready, c->v.wake_mode, poll_ready, &a, until);
     }
 }
 

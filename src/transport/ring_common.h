@@ -1,44 +1,89 @@
 /* ring_common.h — private helpers shared by lane.c and mpsc.c: owner words,
- * the sleep/wake protocol on struct dshq_event, and the bounded spin.
+ * the sleep/wake protocol on struct dshq_ring_sleep, and the bounded spin.
  *
- * Sleep/wake protocol ("announce before test").  The waker's fast path must
- * make no system call and no read-modify-write when nobody sleeps, so it
- * bumps the event only when it sees a sleeper announced.  For that to lose
- * no wake-up, the sleeper announces itself BEFORE it tests its condition,
- * and both sides use seq_cst operations for the announcement and for the
- * condition word (a Dekker pair, with no standalone fence, which GCC's
- * ThreadSanitizer cannot model):
+ * Sleep/wake protocol ("arm before test").  The waker's fast path must make
+ * no system call and no read-modify-write when nobody sleeps, and a sleep
+ * must cost one notify however many commits follow it (on an oversubscribed
+ * machine a woken sleeper may take long to run; a notify per commit in that
+ * window would be a system call per commit).  So the sleeper arms a flag
+ * after taking its event snapshot and before testing its condition, and the
+ * first waker that finds the flag set takes it (exchange) and notifies:
  *
  *   sleeper                                  waker
  *   -------                                  -----
- *   waiters += 1         (seq_cst RMW)  S1   condition word = v (seq_cst)  K1
- *   snap = dshq_event_prepare(ev)       S2   w = waiters (seq_cst load)    K2
- *   test: condition word (seq_cst load) S3   if w != 0: dshq_event_notify  K3
- *   if true: waiters -= 1; done
+ *   snap = dshq_event_prepare(ev) (acq) S1   condition word = v            K1
+ *   armed = 1                  (seq_cst) S2   [barrier B]
+ *   [membarrier M, in MEMBARRIER mode]        if armed                      K2
+ *   test: condition word (seq_cst load) S3      and exchange(armed, 0) == 1 K3
+ *   if true: done                                  dshq_event_notify(ev)    K4
  *   dshq_event_wait(ev, snap, t)        S4
- *   waiters -= 1
+ *   loop (take a new snapshot, re-arm)
  *
- * In the single order of seq_cst operations, either K2 comes after S1 (the
- * waker sees the sleeper and notifies) or K2 comes before S1, and then K1
- * comes before S3, so the test sees the new condition.  A notify before S2
- * is inside snap, but then K1 happened before it and S3 sees it; a notify
- * after S2 changes seq, so S4 returns at once.  dshq_event_wait counts the
- * sleeper in waiters again while it sleeps; the double count is harmless.
- * The seq_cst store of K1 carries the release the data protocol needs, and
- * the seq_cst load of S3 the acquire (on x86-64: one xchg, one mov). */
+ * S2..S3 against K1..K2 is a Dekker pair: each side stores, then loads what
+ * the other stored, and a store->load reordering on either side would lose
+ * the wake-up.  Two ways to forbid it, chosen per ring at creation
+ * (wake_mode):
+ *   DSHQ_WAKE_SEQCST      K1 is a seq_cst store and K2 a seq_cst load (B is
+ *                         implied): in the single order of seq_cst
+ *                         operations either K2 sees S2 or S3 sees K1.  Costs
+ *                         the waker a locked instruction (xchg) per commit.
+ *   DSHQ_WAKE_MEMBARRIER  K1 is a release store, B only a compiler barrier,
+ *                         K2 a relaxed load; the sleeper pays instead:
+ *                         membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) (M)
+ *                         runs a full barrier on every CPU that runs a
+ *                         thread of a registered process, so a waker's K1
+ *                         either precedes that barrier (and S3 sees it) or
+ *                         its K2 follows it (and sees S2).  Every waker
+ *                         registers at open (MEMBARRIER_CMD_REGISTER_GLOBAL_
+ *                         EXPEDITED); one that cannot falls back to the
+ *                         seq_cst forms, which are correct in both modes.
+ *                         A sleeper whose membarrier fails sleeps in 1 ms
+ *                         slices instead of trusting the pair.  (The
+ *                         asymmetric fence of liburcu and folly.)
+ * When K2 sees armed = 1 but another waker took the flag after S2, that
+ * waker notifies after S2, hence after S1, so seq differs from snap and S4
+ * returns at once; the sleeper loops, re-arms and re-tests.  Several
+ * sleepers may share one flag (producers waiting for room in the MPSC
+ * ring): the notify wakes them all, and each re-arms.  The flag is left set
+ * when a sleeper finds its condition true; the next waker then pays one
+ * exchange and one notify without a system call (dshq_event_notify calls
+ * the kernel only for threads inside dshq_event_wait).  The store of K1
+ * carries the release the data protocol needs, the seq_cst load of S3 the
+ * acquire.  No standalone thread fence is used (GCC's ThreadSanitizer cannot
+ * model one); ThreadSanitizer builds always use DSHQ_WAKE_SEQCST. */
 #ifndef DSHQ_TRANSPORT_RING_COMMON_H
 #define DSHQ_TRANSPORT_RING_COMMON_H
 
 #include <stdatomic.h>
+#include <linux/membarrier.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "dshq/region.h"
+#include "dshq/rollout.h"
 #include "dshq/wait.h"
 
-/* Spins before a sleep: enough to ride out a peer that is mid-commit, far
- * too short to burn a core (a few microseconds). */
+#if defined(__SANITIZE_THREAD__)
+#define RING_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RING_TSAN 1
+#endif
+#endif
+#ifndef RING_TSAN
+#define RING_TSAN 0
+#endif
+
+/* Before sleeping, a waiter spins RING_SPIN times (a peer mid-commit is
+ * done within that: a few microseconds), then yields the CPU up to
+ * RING_YIELDS times: on a machine with more runnable processes than cores
+ * that lets the peer it waits for run, which is far cheaper than a futex
+ * sleep and wake per handful of slots.  Both phases are bounded; the fast
+ * path (room, or data, at once) does neither. */
 #define RING_SPIN 128
+#define RING_YIELDS 16
 
 static inline void ring_cpu_relax(void)
 {
@@ -85,41 +130,109 @@ static inline int ring_owner_alive(uint64_t w)
 
 /* ------------------------------------------------------------ sleep/wake */
 
-/* Waker side, K2..K3: call right after the seq_cst store of the condition
- * word (K1). */
-static inline void ring_wake(struct dshq_event *ev)
+/* ------------------------------------------------------------ membarrier */
+
+static inline long ring_membarrier_call(int cmd)
 {
-    /* K2: seq_cst load pairs with S1 (single total order with K1, S3). */
-    if (atomic_load_explicit(&ev->waiters, memory_order_seq_cst) != 0)
-        dshq_event_notify(ev); /* K3 */
+    return syscall(SYS_membarrier, cmd, 0, 0);
 }
 
+/* The wake mode a new ring gets: MEMBARRIER when this kernel offers the
+ * global expedited barrier (and this is not a ThreadSanitizer build, which
+ * cannot see it), else SEQCST. */
+static inline uint32_t ring_wake_mode_for_new(uint32_t flags)
+{
+    if (RING_TSAN || (flags & DSHQ_RING_FORCE_SEQCST))
+        return DSHQ_WAKE_SEQCST;
+    long q = ring_membarrier_call(MEMBARRIER_CMD_QUERY);
+    long need = MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+    return q > 0 && (q & need) == need ? DSHQ_WAKE_MEMBARRIER : DSHQ_WAKE_SEQCST;
+}
+
+/* A waker's choice at open: 1 (cheap release stores) only in MEMBARRIER
+ * mode and once this process is registered for the sleepers' barrier. */
+static inline int ring_waker_cheap(uint32_t wake_mode)
+{
+    if (RING_TSAN || wake_mode != DSHQ_WAKE_MEMBARRIER)
+        return 0;
+    return ring_membarrier_call(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+}
+
+/* K1: publishes a condition word (a cursor or a commit word).  Release
+ * order for the data either way; seq_cst for the wake pairing unless the
+ * sleepers use membarrier (cheap). */
+static inline void ring_publish(_Atomic uint64_t *word, uint64_t v, int cheap)
+{
+    if (cheap) {
+        atomic_store_explicit(word, v, memory_order_release);
+        /* B: compiler barrier only; M in the sleeper supplies the CPU one. */
+        atomic_signal_fence(memory_order_seq_cst);
+    } else {
+        atomic_store_explicit(word, v, memory_order_seq_cst);
+    }
+}
+
+/* ------------------------------------------------------------ sleep/wake */
+
+/* Waker side, K2..K4: call right after ring_publish (K1, B). */
+static inline void ring_wake(struct dshq_ring_sleep *w, int cheap)
+{
+    /* K2: seq_cst load, the Dekker partner of S2 (with K1 and S3); relaxed
+     * in membarrier mode, where M orders it.  Then K3: only the first
+     * waker after an arming notifies. */
+    uint32_t armed = atomic_load_explicit(&w->armed, cheap ? memory_order_relaxed
+                                                           : memory_order_seq_cst);
+    if (armed && atomic_exchange_explicit(&w->armed, 0, memory_order_seq_cst) != 0)
+        dshq_event_notify(&w->ev); /* K4 */
+}
+
+#define RING_FALLBACK_SLICE_NS (1000 * 1000)
+
 /* Sleeper side.  ready(arg) is the condition; it must load its condition
- * words with memory_order_seq_cst (S3).  Sleeps until ready() or until
- * deadline_ns (UINT64_MAX: never).  Returns 1 when ready, 0 at the deadline. */
-static inline int ring_sleep(struct dshq_event *ev, int (*ready)(void *), void *arg,
-                             uint64_t deadline_ns)
+ * words with memory_order_seq_cst (S3).  wake_mode: the ring's.  Sleeps
+ * until ready() or until deadline_ns (UINT64_MAX: never).  Returns 1 when
+ * ready, 0 at the deadline. */
+static inline int ring_sleep(struct dshq_ring_sleep *w, uint32_t wake_mode,
+                             int (*ready)(void *), void *arg, uint64_t deadline_ns)
 {
     for (;;) {
-        /* S1: seq_cst RMW pairs with K2 in ring_wake. */
-        atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_seq_cst);
-        uint32_t snap = dshq_event_prepare(ev); /* S2 */
-        int ok = ready(arg);                    /* S3 */
-        int64_t left = -1;
-        if (!ok && deadline_ns != UINT64_MAX) {
-            uint64_t now = dshq_now_ns();
-            left = now >= deadline_ns ? 0 : (int64_t)(deadline_ns - now);
-        }
-        if (!ok && left != 0)
-            dshq_event_wait(ev, snap, left); /* S4 */
-        /* Relaxed: only decides whether wakers bump seq; a stale non-zero
-         * costs one spurious notify, never a lost wake-up. */
-        atomic_fetch_sub_explicit(&ev->waiters, 1, memory_order_relaxed);
-        if (ok)
+        uint32_t snap = dshq_event_prepare(&w->ev); /* S1 */
+        /* S2: seq_cst store, the Dekker partner of K2. */
+        atomic_store_explicit(&w->armed, 1, memory_order_seq_cst);
+        int trusted = 1;
+        if (wake_mode == DSHQ_WAKE_MEMBARRIER &&
+            ring_membarrier_call(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) /* M */
+            trusted = 0; /* no barrier: do not rely on a wake-up */
+        if (ready(arg)) /* S3 */
             return 1;
-        if (left == 0)
-            return ready(arg);
+        uint64_t now = dshq_now_ns();
+        if (deadline_ns != UINT64_MAX && now >= deadline_ns)
+            return 0;
+        uint64_t until = deadline_ns;
+        if (!trusted && (until == UINT64_MAX || until - now > RING_FALLBACK_SLICE_NS))
+            until = now + RING_FALLBACK_SLICE_NS;
+        dshq_event_wait(&w->ev, snap, until == UINT64_MAX ? -1 : (int64_t)(until - now)); /* S4 */
     }
+}
+
+/* The bounded spin, then the bounded yields, before a sleep.  Returns 1 as
+ * soon as ready(arg), 0 when both phases found it false (or the deadline
+ * passed during the yields). */
+static inline int ring_spin(int (*ready)(void *), void *arg, uint64_t deadline_ns)
+{
+    for (int i = 0; i < RING_SPIN; i++) {
+        ring_cpu_relax();
+        if (ready(arg))
+            return 1;
+    }
+    for (int i = 0; i < RING_YIELDS; i++) {
+        sched_yield();
+        if (ready(arg))
+            return 1;
+        if (deadline_ns != UINT64_MAX && dshq_now_ns() >= deadline_ns)
+            return 0;
+    }
+    return 0;
 }
 
 static inline uint64_t ring_deadline(int64_t timeout_ns)
