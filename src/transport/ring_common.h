@@ -81,9 +81,14 @@
  * RING_YIELDS times: on a machine with more runnable processes than cores
  * that lets the peer it waits for run, which is far cheaper than a futex
  * sleep and wake per handful of slots.  Both phases are bounded; the fast
- * path (room, or data, at once) does neither. */
-#define RING_SPIN 128
+ * path (room, or data, at once) does neither.  Overridable at build time
+ * (-DRING_SPIN=N -DRING_YIELDS=N) for tuning on other machines. */
+#ifndef RING_SPIN
+#define RING_SPIN 64
+#endif
+#ifndef RING_YIELDS
 #define RING_YIELDS 16
+#endif
 
 static inline void ring_cpu_relax(void)
 {
