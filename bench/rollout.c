@@ -81,6 +81,9 @@
 #include <rte_ring_elem.h>
 #endif
 
+/* Helpers only some peers use, when those peers are compiled out. */
+#define MAYBE_UNUSED __attribute__((unused))
+
 #define DIE(...)                                                              \
     do {                                                                      \
         fprintf(stderr, "bench/rollout: " __VA_ARGS__);                       \
@@ -446,7 +449,7 @@ struct peer_run {
     int cons_go[2];    /* main -> consumer child */
 };
 
-static double peer_finish(struct peer_run *r, pid_t cons)
+static MAYBE_UNUSED double peer_finish(struct peer_run *r, pid_t cons)
 {
     double secs;
     read_all(r->cons_ready[0], &secs, sizeof secs);
@@ -461,7 +464,7 @@ static double peer_finish(struct peer_run *r, pid_t cons)
     return secs;
 }
 
-static void peer_open(struct peer_run *r)
+static MAYBE_UNUSED void peer_open(struct peer_run *r)
 {
     duo_open(&r->prod);
     if (pipe(r->cons_ready) || pipe(r->cons_go))
@@ -727,7 +730,7 @@ static void rec_take(struct rec_check *c, const struct rec *r)
     c->next[r->producer]++;
 }
 
-static void backoff(unsigned *fails)
+static MAYBE_UNUSED void backoff(unsigned *fails)
 {
     if (++*fails % 64 == 0)
         sched_yield();
@@ -862,7 +865,7 @@ static double rec_ours(uint32_t kind)
     return v;
 }
 
-static void *shared_map(size_t bytes)
+static MAYBE_UNUSED void *shared_map(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
