@@ -77,11 +77,11 @@ int rl_mlp_init(struct rl_mlp *m, int obs_dim, int n_actions, const int *hidden,
         for (int l = 0; l <= n_hidden; l++)
             for (int p = 0; p < 2; p++) {
                 struct rl_mlp_tensor *x = &m->tensor[m->n_tensors++];
-                char layer[8];
+                /* "l0".."l2" or "out": l < RL_MLP_MAX_HIDDEN, one digit (built
+                 * by hand so no -O level sees a possible truncation). */
+                char layer[4] = {'l', (char)('0' + l), 0, 0};
                 if (l == n_hidden)
-                    snprintf(layer, sizeof layer, "out");
-                else
-                    snprintf(layer, sizeof layer, "l%d", l);
+                    memcpy(layer, "out", 4);
                 snprintf(x->name, sizeof x->name, "%s.%s.%c", trunk_name(t), layer, p ? 'b' : 'w');
                 x->rows = p ? 1 : layer_in(m, l);
                 x->cols = layer_out(m, t, l);
