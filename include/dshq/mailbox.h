@@ -61,7 +61,7 @@ enum {
     DSHQ_MSG_STOP = 1,       /* v1, no payload: finish cleanly (checkpoint, exit) */
     DSHQ_MSG_PAUSE = 2,      /* v1, struct dshq_msg_pause: pause/resume training */
     DSHQ_MSG_SET_HPARAM = 3, /* v1, struct dshq_msg_set_hparam */
-    DSHQ_MSG_RESET = 4,      /* v1, no payload: restart episodes (the show: its match) */
+    DSHQ_MSG_RESET = 4,      /* v1, no payload: the trainer starts learning over (fresh weights, counters kept) */
     DSHQ_MSG_USER = 1024,    /* first number for experiments and tests */
 };
 
