@@ -3,7 +3,7 @@
  * weights version advances, the show adopts at least 2 versions, chunks are
  * consumed, no chunk used was older than the lag limit, a worker killed with
  * SIGKILL is restarted on its lane, unknown control messages are counted and
- * not obeyed, the checkpoint is written and resumes with its counters, and
+ * not obeyed, `dshq ctl` set/pause/resume take effect, the checkpoint is written and resumes with its counters, and
  * the region is gone afterwards. */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "app/checkpoint.h"
+#include "app/metrics.h"
 #include "app/run.h"
 #include "check.h"
 #include "dshq/mailbox.h"
@@ -120,6 +121,39 @@ int main(void)
     CHECK_EQ_INT(dshq_mailbox_post(mb, DSHQ_MSG_PAUSE, 9, pause_v9, sizeof pause_v9), 0);
     dshq_mailbox_detach(mb);
 
+    /* A known message posted after them by `dshq ctl`: once its effect shows
+     * in the telemetry, the trainer has consumed the two before it. */
+    char ctl[256];
+    snprintf(ctl, sizeof ctl, "%s ctl %s set lr 0.00077 >/dev/null", dshq_bin(), name);
+    CHECK_EQ_INT(system(ctl), 0);
+    struct metrics m;
+    int seen = 0;
+    for (int i = 0; i < 400 && !seen; i++) {
+        if (dshq_telemetry_read(run.telemetry_mem, run.telemetry_size, metrics_shape_hash(), &m,
+                                sizeof m, NULL) == (int)sizeof m &&
+            m.learning_rate > 0.00076 && m.learning_rate < 0.00078)
+            seen = 1;
+        else
+            usleep(25000);
+    }
+    CHECK_MSG(seen, "set lr never took effect");
+    struct dshq_mailbox_stats ms;
+    CHECK_EQ_INT(dshq_mailbox_stats(run.mailbox_mem, run.mailbox_size, &ms), 0);
+    CHECK_EQ_U64(ms.unknown_type, 1);
+    CHECK_EQ_U64(ms.unknown_version, 1);
+    CHECK_EQ_INT(atomic_load(&run.blk->paused), 0); /* PAUSE v9 was not obeyed */
+    /* Pause and resume through the mailbox. */
+    snprintf(ctl, sizeof ctl, "%s ctl %s pause >/dev/null", dshq_bin(), name);
+    CHECK_EQ_INT(system(ctl), 0);
+    for (int i = 0; i < 400 && !atomic_load(&run.blk->paused); i++)
+        usleep(25000);
+    CHECK_EQ_INT(atomic_load(&run.blk->paused), 1);
+    snprintf(ctl, sizeof ctl, "%s ctl %s resume >/dev/null", dshq_bin(), name);
+    CHECK_EQ_INT(system(ctl), 0);
+    for (int i = 0; i < 400 && atomic_load(&run.blk->paused); i++)
+        usleep(25000);
+    CHECK_EQ_INT(atomic_load(&run.blk->paused), 0);
+
     /* Kill the worker mid-run: the launcher must restart it on its lane. */
     usleep(1500000);
     int64_t wpid = atomic_load(&run.blk->worker[0].pid);
@@ -141,11 +175,9 @@ int main(void)
     CHECK(atomic_load(&run.blk->worker[0].pid) != wpid);
     CHECK_MSG(atomic_load(&run.blk->worker[0].chunks) > chunks_before,
               "the restarted worker produced nothing");
-    struct dshq_mailbox_stats ms;
     CHECK_EQ_INT(dshq_mailbox_stats(run.mailbox_mem, run.mailbox_size, &ms), 0);
     CHECK_EQ_U64(ms.unknown_type, 1);
     CHECK_EQ_U64(ms.unknown_version, 1);
-    CHECK_EQ_INT(atomic_load(&run.blk->paused), 0);
     struct dshq_ring_stats rs;
     CHECK_EQ_INT(dshq_lanes_stats(run.lanes_mem, run.lanes_size, &rs, NULL, 0), 0);
     CHECK(rs.consumed > 2);
