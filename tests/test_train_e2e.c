@@ -243,6 +243,22 @@ int main(void)
     /* Without --keep the region is gone. */
     CHECK(stat(path, &st) != 0);
 
+    /* dshq eval plays the checkpoint, and refuses a truncated copy. */
+    char cmd[768], out[4096];
+    snprintf(cmd, sizeof cmd, "%s eval %s --vs random --episodes 4 2>&1", dshq_bin(), ckpt);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    CHECK_EQ_INT(WEXITSTATUS(pclose(p)), 0);
+    CHECK_MSG(strstr(out, "wins") && strstr(out, "4 episodes"), "%s", out);
+    snprintf(cmd, sizeof cmd, "head -c 1000 %s > %s/cut.dshq && %s eval %s/cut.dshq 2>&1", ckpt,
+             dir, dshq_bin(), dir);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    CHECK_EQ_INT(WEXITSTATUS(pclose(p)), 1);
+    CHECK_MSG(strstr(out, "truncated"), "%s", out);
+
     snprintf(rm_args, sizeof rm_args, "rm -rf %s", dir);
     CHECK_EQ_INT(system(rm_args), 0);
     puts("train e2e: ok");
