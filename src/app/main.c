@@ -11,17 +11,17 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"ls", cmd_ls, "list regions in /dev/shm with size, age and creator liveness"},
-    {"rm", cmd_rm, "remove a region by name"},
-    {"inspect", cmd_inspect, "print a live region's header, sections and counters"},
-    {"region-demo", cmd_region_demo, "create a region, inspect it from a child process"},
-    {"plot", cmd_plot, "draw a run's learning curve (metrics JSON lines) as an SVG"},
     {"train", cmd_train_dispatch, "train the Ball Drill policy: trainer, workers, live show"},
     {"show", cmd_show, "watch a running training's newest policy play, live"},
     {"top", cmd_top, "a running training's telemetry, live"},
     {"ctl", cmd_ctl, "pause, resume, stop or tune a running training"},
     {"eval", cmd_eval, "play a checkpoint against a baseline"},
+    {"plot", cmd_plot, "draw a run's learning curve (metrics JSON lines) as an SVG"},
     {"demo", cmd_demo, "play a Ball Drill match between baselines (terminal, or headless stats)"},
+    {"inspect", cmd_inspect, "print a live region's header, sections and counters"},
+    {"ls", cmd_ls, "list regions in /dev/shm with size, age and creator liveness"},
+    {"rm", cmd_rm, "remove a region by name"},
+    {"region-demo", cmd_region_demo, "create a region, inspect it from a child process"},
 };
 
 static void usage(FILE *f)
