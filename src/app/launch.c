@@ -303,7 +303,11 @@ int train_launch(int argc, char **argv)
         for (uint32_t i = 0; i < o.p.workers; i++) {
             if (workers[i] != pid)
                 continue;
-            if (run_state(&run) != RUN_STOPPING && !procs_stop) {
+            if (run_state(&run) != RUN_STOPPING && !procs_stop && restarts[i] >= 20) {
+                fprintf(stderr, "dshq train: worker %u died %u times; stopping the run "
+                                "(see the messages above)\n", i, restarts[i] + 1);
+                run_set_state(&run, RUN_STOPPING);
+            } else if (run_state(&run) != RUN_STOPPING && !procs_stop) {
                 restarts[i]++;
                 fprintf(stderr, "dshq train: worker %u (pid %d) %s %d; restarting it on lane %u\n",
                         i, (int)pid, WIFSIGNALED(st) ? "killed by signal" : "exited with",
