@@ -35,7 +35,12 @@ static void key(struct report *r, const char *k)
             fputc(':', r->f);
         }
     } else {
-        fprintf(r->f, "%*s", 2 * (r->depth > 0 ? r->depth - 1 : 0), "");
+        int indent = 2 * (r->depth > 0 ? r->depth - 1 : 0);
+        if (r->pending_dash && indent >= 2) {
+            fprintf(r->f, "%*s- ", indent - 2, "");
+            r->pending_dash = 0;
+        } else
+            fprintf(r->f, "%*s", indent, "");
         if (k)
             fprintf(r->f, "%-22s ", k);
         else
@@ -49,6 +54,8 @@ void report_begin(struct report *r, const char *k, int is_array)
         if (r->depth > 0 || k)
             key(r, k);
         fputc(is_array ? '[' : '{', r->f);
+    } else if (!k && !is_array && r->depth > 0 && r->in_array[r->depth]) {
+        r->pending_dash = 1; /* an object in a list: its first key gets the dash */
     } else if (k || r->depth > 0) {
         key(r, k);
         fputc('\n', r->f);

@@ -15,6 +15,7 @@ struct report {
     int depth;
     int need_comma[16];
     int in_array[16];
+    int pending_dash; /* text: the next key opens an array element ("- ") */
 };
 
 void report_init(struct report *r, FILE *f, int json);
