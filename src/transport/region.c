@@ -100,44 +100,40 @@ static uint64_t layout_place(const struct dshq_layout *l, struct dshq_section *o
 
 /* ------------------------------------------------------------ liveness */
 
-uint64_t dshq_process_start_ticks(int32_t pid)
+/* Reads /proc/PID/stat once: the process state letter and its start time
+ * (clock ticks since boot).  Returns 0, or -1 when the process is gone or
+ * the file cannot be parsed. */
+static int proc_stat(int32_t pid, char *state, uint64_t *start_ticks)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return -1;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
-        return 0;
+        return -1;
     buf[n] = 0;
     /* Field 2 (comm) may hold spaces and ')': skip past the LAST ')'. */
     char *p = strrchr(buf, ')');
-    if (!p)
-        return 0;
-    /* Fields after comm start at 3 (state); starttime is field 22. */
+    if (!p || p[1] != ' ')
+        return -1;
+    *state = p[2]; /* field 3 */
+    /* starttime is field 22: count the separators from field 2's end. */
     int field = 2;
     for (; *p && field < 22; p++)
         if (*p == ' ')
             field++;
-    return strtoull(p, NULL, 10);
+    *start_ticks = strtoull(p, NULL, 10);
+    return 0;
 }
 
-static char process_state(int32_t pid)
+uint64_t dshq_process_start_ticks(int32_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return (p && p[1] == ' ') ? p[2] : 0;
+    char st;
+    uint64_t ticks;
+    return proc_stat(pid, &st, &ticks) == 0 ? ticks : 0;
 }
 
 int dshq_process_alive(int32_t pid, uint64_t start_ticks)
@@ -146,14 +142,14 @@ int dshq_process_alive(int32_t pid, uint64_t start_ticks)
         return DSHQ_CREATOR_DEAD;
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return DSHQ_CREATOR_DEAD;
-    char st = process_state(pid);
+    char st;
+    uint64_t now;
+    if (proc_stat(pid, &st, &now) != 0)
+        return DSHQ_CREATOR_ALIVE; /* kill() says it exists; /proc unreadable */
     if (st == 'Z' || st == 'X')
         return DSHQ_CREATOR_DEAD; /* killed, not yet reaped */
-    if (start_ticks && st) {
-        uint64_t now = dshq_process_start_ticks(pid);
-        if (now && now != start_ticks)
-            return DSHQ_CREATOR_DEAD; /* the pid was reused */
-    }
+    if (start_ticks && now && now != start_ticks)
+        return DSHQ_CREATOR_DEAD; /* the pid was reused */
     return DSHQ_CREATOR_ALIVE;
 }
 
