@@ -93,7 +93,7 @@ int cmd_ls(int argc, char **argv)
 
 int cmd_rm(int argc, char **argv)
 {
-    int force = 0, n = 0, failed = 0;
+    int force = 0, failed = 0;
     if (argc < 2 || want_help(argc, argv)) {
         printf("usage: dshq rm [--force] NAME...\n\n"
                "Removes regions from /dev/shm.  A region whose creator is still alive\n"
@@ -126,10 +126,8 @@ int cmd_rm(int argc, char **argv)
         int rc = dshq_region_unlink(name);
         if (rc)
             failed |= app_fail("rm", name, rc);
-        else {
+        else
             printf("removed %s\n", name);
-            n++;
-        }
     }
     return failed;
 }

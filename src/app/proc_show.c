@@ -133,7 +133,6 @@ static void status_line(struct show *s, char *buf, size_t len, double speed, int
              speed, paused ? "  PAUSED" : "");
 }
 
-static uint64_t mono_ns(void) { return dshq_now_ns(); }
 
 int show_main(struct run *run, const struct show_opts *o, int *versions_seen)
 {
@@ -170,10 +169,10 @@ int show_main(struct run *run, const struct show_opts *o, int *versions_seen)
     const double dt = 1.0 / BD_TICK_HZ;
     double speed = 1.0, acc = 0;
     int paused = 0;
-    uint64_t start = mono_ns(), last = start, last_frame = 0, last_line = start;
+    uint64_t start = dshq_now_ns(), last = start, last_frame = 0, last_line = start;
     show_adopt(&s, start, 1);
     while (!procs_stop) {
-        uint64_t now = mono_ns();
+        uint64_t now = dshq_now_ns();
         if (o->seconds > 0 && (double)(now - start) / 1e9 >= o->seconds)
             break;
         if (run_state(run) == RUN_STOPPING)
