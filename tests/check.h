@@ -11,10 +11,18 @@
 #ifndef DSHQ_TESTS_CHECK_H
 #define DSHQ_TESTS_CHECK_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TEST_SKIP 77
@@ -105,10 +113,140 @@
 #define TEST_UNDER_ASAN 0
 #endif
 
-/* A region name unique to this test process, so parallel runs never collide. */
+/* A region name unique to this test process, so parallel runs never collide:
+ * "dshq-test-WHAT-PID", or "dshq-test-TAG-WHAT-PID" under tests/run.sh, which
+ * sets DSHQ_TEST_TAG per test and removes every new /dev/shm entry carrying
+ * the tag (or ending in "-PID" of the test) when the test ends, even when it
+ * failed or was killed.  Name other shared objects the same way. */
 static inline void test_region_name(char *buf, size_t len, const char *what)
 {
-    snprintf(buf, len, "dshq-test-%s-%ld", what, (long)getpid());
+    const char *tag = getenv("DSHQ_TEST_TAG");
+    if (tag && *tag)
+        snprintf(buf, len, "dshq-test-%s-%s-%ld", tag, what, (long)getpid());
+    else
+        snprintf(buf, len, "dshq-test-%s-%ld", what, (long)getpid());
 }
+
+/* ---- Parts that did not run --------------------------------------------
+ * A test that passes but left a part out (no AVX-512 on this CPU, not root,
+ * the dshq tool not given) calls check_skip_part("why") and goes on.  The
+ * reason goes to stderr and, under tests/run.sh, to the file named by
+ * DSHQ_TEST_SKIPS; the runner then prints "PASS (N parts skipped: ...)" and
+ * lists the parts in its summary.  Safe from forked children (O_APPEND). */
+__attribute__((format(printf, 1, 2))) static inline void check_skip_part(const char *fmt, ...)
+{
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *c = line; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    fprintf(stderr, "skip part: %s\n", line);
+    const char *path = getenv("DSHQ_TEST_SKIPS");
+    if (!path || !*path)
+        return;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    size_t n = strlen(line);
+    line[n < sizeof line - 1 ? n : sizeof line - 2] = '\n';
+    ssize_t w = write(fd, line, (n < sizeof line - 1 ? n : sizeof line - 2) + 1);
+    (void)w;
+    close(fd);
+}
+
+/* ---- Deadlines ---------------------------------------------------------
+ * Every wait in a test has a deadline a few times its expected length.
+ * DSHQ_TEST_TIME_SCALE (a factor, default 1) stretches them all on a slow
+ * or loaded machine; sanitizer builds double them on their own. */
+static inline uint64_t test_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline double test_time_scale(void)
+{
+    const char *s = getenv("DSHQ_TEST_TIME_SCALE");
+    double k = s && *s ? atof(s) : 1.0;
+    if (!(k >= 1.0 && k <= 1000.0))
+        k = 1.0;
+    return (TEST_UNDER_TSAN || TEST_UNDER_ASAN) ? 2.0 * k : k;
+}
+
+/* CLOCK_MONOTONIC time, in ns, SECONDS (scaled) from now. */
+static inline uint64_t test_deadline_ns(double seconds)
+{
+    return test_now_ns() + (uint64_t)(seconds * test_time_scale() * 1e9);
+}
+
+static inline void test_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- Children that die with the test -----------------------------------
+ * test_fork() is fork() whose child gets SIGKILL when the forking thread
+ * dies (PR_SET_PDEATHSIG), so a test that fails and exits never leaves a
+ * child spinning or paused behind it.  Fork from the main thread: the
+ * signal follows the thread that forked, not the process.  A child can
+ * also call test_die_with_parent(parent_pid) itself.  tests/run.sh kills
+ * the test's whole process group (and anything else carrying its tag) as
+ * well, so this is the second line of defence, not the only one. */
+static inline void test_die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* the parent died before prctl took effect */
+        _exit(1);
+}
+
+static inline pid_t test_fork(void)
+{
+    pid_t parent = getpid();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0)
+        test_die_with_parent(parent);
+    return pid;
+}
+
+/* waitpid() with a deadline of SECONDS (scaled).  Returns the pid, or -1
+ * (errno ETIMEDOUT) after sending SIGKILL to a child that did not end in
+ * time; the child is reaped either way. */
+static inline pid_t test_waitpid(pid_t pid, int *status, double seconds)
+{
+    uint64_t deadline = test_deadline_ns(seconds);
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r != 0)
+            return r;
+        if (test_now_ns() > deadline) {
+            fprintf(stderr, "test_waitpid: child %ld still running after %.0f s; killing it\n",
+                    (long)pid, seconds * test_time_scale());
+            kill(pid, SIGKILL);
+            waitpid(pid, status, 0);
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        test_sleep_ms(2);
+    }
+}
+
+/* Waits (with a deadline) for child PID and checks that it exited 0. */
+#define CHECK_CHILD_OK(pid, seconds)                                          \
+    do {                                                                      \
+        int check_st_ = 0;                                                    \
+        pid_t check_r_ = test_waitpid((pid), &check_st_, (seconds));          \
+        CHECK_MSG(check_r_ == (pid) && WIFEXITED(check_st_) &&                \
+                      WEXITSTATUS(check_st_) == 0,                            \
+                  "child %ld: %s status 0x%x", (long)(pid),                   \
+                  check_r_ < 0 ? "timed out," : "ended with", check_st_);     \
+    } while (0)
 
 #endif
