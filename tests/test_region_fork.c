@@ -20,7 +20,7 @@ static void make_layout(struct dshq_layout *l)
 static int wait_child(pid_t pid)
 {
     int st;
-    CHECK_EQ_INT(waitpid(pid, &st, 0), pid);
+    CHECK_EQ_INT(test_waitpid(pid, &st, 30), pid);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -39,7 +39,7 @@ int main(void)
     for (uint32_t i = 0; i < (1 << 18); i++)
         p[i] = i * 2654435761u;
     CHECK_EQ_INT(dshq_region_mark_ready(r), 0);
-    pid_t c = fork();
+    pid_t c = test_fork(); /* dies with us if a check fails */
     CHECK(c >= 0);
     if (c == 0) {
         struct dshq_region *a;
@@ -69,7 +69,7 @@ int main(void)
     struct dshq_event *ready;
     dshq_region_find(ev_region, DSHQ_SECTION_RAW, "ev", 0, (void **)&ready, NULL);
     uint32_t snap = dshq_event_prepare(ready);
-    c = fork();
+    c = test_fork();
     CHECK(c >= 0);
     if (c == 0) {
         struct dshq_region *cr;
@@ -98,8 +98,14 @@ int main(void)
     CHECK_EQ_INT(dshq_region_create(name, &l, DSHQ_CREATE_REPLACE_STALE, &r2), -EEXIST);
 
     CHECK_EQ_INT(kill(c, SIGKILL), 0);
-    /* Dead but not yet reaped (a zombie) already counts as dead. */
-    usleep(50000);
+    /* Dead but not yet reaped (a zombie) already counts as dead.  waitid
+     * with WNOWAIT returns once the child has died and leaves it a zombie:
+     * the state is checked at that exact point, not after a guessed sleep. */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    CHECK_EQ_INT(waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT), 0);
+    CHECK_EQ_INT(si.si_pid, c);
+    CHECK_EQ_INT(si.si_code, CLD_KILLED);
     CHECK_EQ_INT(dshq_region_creator_state(a), DSHQ_CREATOR_DEAD);
     CHECK_EQ_INT(wait_child(c), 128 + SIGKILL);
     CHECK_EQ_INT(dshq_region_creator_state(a), DSHQ_CREATOR_DEAD);
