@@ -9,7 +9,8 @@
  *
  * Each run collects windows with rl_mlp_act, updates with rl_ppo_update on
  * the window's view, and must end with the greedy policy optimal; running it
- * twice gives bit-identical parameters. */
+ * twice gives bit-identical parameters, and another seed (same number of
+ * updates) also learns the optimum with different parameters. */
 #include <math.h>
 
 #include "check.h"
@@ -66,8 +67,13 @@ static void step(struct tiny *w, int bandit, int e, int a, float *rew, uint8_t *
     }
 }
 
-/* Trains for `updates` updates; returns the learner (caller frees). */
-static void train(int bandit, int updates, uint64_t seed, struct rl_ppo *p, struct tiny *w)
+/* Trains for `updates` updates; returns the learner (caller frees).  SEED
+ * drives the environment and the action sampling, PPO_SEED the learner
+ * (rl_ppo_init: initial parameters and minibatch order); when INIT_SEED
+ * differs from PPO_SEED the initial parameters are redrawn from it, so each
+ * use of a seed can be changed alone. */
+static void train(int bandit, int updates, uint64_t seed, uint64_t ppo_seed, uint64_t init_seed,
+                  struct rl_ppo *p, struct tiny *w)
 {
     memset(w, 0, sizeof *w);
     w->obs_dim = bandit ? 4 : corridor_len + 1;
@@ -81,7 +87,9 @@ static void train(int bandit, int updates, uint64_t seed, struct rl_ppo *p, stru
     c.lr = 3e-3f;
     c.gamma = 0.9f;
     c.ent_coef = 0.003f;
-    CHECK_EQ_INT(rl_ppo_init(p, &m, &c, seed), 0);
+    CHECK_EQ_INT(rl_ppo_init(p, &m, &c, ppo_seed), 0);
+    if (init_seed != ppo_seed)
+        rl_mlp_params_init(&p->net, p->params, init_seed);
     struct rl_rollout_buf b;
     CHECK_EQ_INT(rl_rollout_buf_alloc(&b, T, E, w->obs_dim, 0), 0);
     struct rl_rng act_rng = rl_rng_make(seed + 1);
@@ -119,25 +127,36 @@ static void train(int bandit, int updates, uint64_t seed, struct rl_ppo *p, stru
     free(fo);
 }
 
-static void check_problem(int bandit, int updates)
+/* The greedy policy of P is optimal in every state. */
+static void check_optimal(int bandit, const struct rl_ppo *p, uint64_t seed)
 {
-    struct rl_ppo p1, p2;
-    struct tiny w1, w2;
-    train(bandit, updates, 1234, &p1, &w1);
-    train(bandit, updates, 1234, &p2, &w2);
-    /* Reproducible bit for bit. */
-    CHECK(memcmp(p1.params, p2.params, sizeof(float) * p1.net.n_params) == 0);
-    /* Optimal greedy policy. */
     float o[8];
     int n_states = bandit ? 4 : corridor_len;
     for (int s = 0; s < n_states; s++) {
         memset(o, 0, sizeof o);
         o[s] = 1.0f;
         int32_t a;
-        rl_mlp_act(&p1.net, p1.params, o, 1, NULL, &a, NULL, NULL);
-        CHECK_MSG(a == (bandit ? bandit_best[s] : 2), "%s state %d: greedy action %d",
-                  bandit ? "bandit" : "corridor", s, a);
+        rl_mlp_act(&p->net, p->params, o, 1, NULL, &a, NULL, NULL);
+        CHECK_MSG(a == (bandit ? bandit_best[s] : 2), "%s seed %" PRIu64 " state %d: greedy action %d",
+                  bandit ? "bandit" : "corridor", seed, s, a);
     }
+}
+
+static int same_params(const struct rl_ppo *a, const struct rl_ppo *b)
+{
+    return memcmp(a->params, b->params, sizeof(float) * a->net.n_params) == 0;
+}
+
+static void check_problem(int bandit, int updates)
+{
+    struct rl_ppo p1, p2;
+    struct tiny w1, w2;
+    train(bandit, updates, 1234, 1234, 1234, &p1, &w1);
+    train(bandit, updates, 1234, 1234, 1234, &p2, &w2);
+    /* Reproducible bit for bit. */
+    CHECK(same_params(&p1, &p2));
+    /* Optimal greedy policy. */
+    check_optimal(bandit, &p1, 1234);
     /* The last window's episodes are (near) optimal. */
     double len = w1.ep_len_sum / w1.episodes, ret = w1.ep_ret_sum / w1.episodes;
     printf("%s after %d updates: %d episodes in the last window, mean length %.2f, "
@@ -147,14 +166,43 @@ static void check_problem(int bandit, int updates)
         CHECK(ret > 0.9);
     else
         CHECK(len < 5.6);
-    /* A different seed gives different parameters. */
-    struct rl_ppo p3;
-    struct tiny w3;
-    train(bandit, 3, 999, &p3, &w3);
-    CHECK(memcmp(p1.params, p3.params, sizeof(float) * p1.net.n_params) != 0);
+
+    /* Seed dependence, with the same number of updates: another seed learns
+     * the optimum too, by a different path (different parameters)... */
+    struct rl_ppo p3, p4;
+    struct tiny w3, w4;
+    train(bandit, updates, 999, 999, 999, &p3, &w3);
+    check_optimal(bandit, &p3, 999);
+    CHECK_MSG(!same_params(&p1, &p3), "seeds 1234 and 999 gave identical parameters");
+    /* ...and each use of the seed matters on its own, everything else
+     * equal: the learner's generator (minibatch order) and the initial
+     * parameters.  A learner that ignores its seed fails here. */
+    train(bandit, updates, 1234, 999, 1234, &p4, &w4);
+    CHECK_MSG(!same_params(&p4, &p1), "the learner's seed does not change the minibatch order");
+    struct rl_ppo p5;
+    struct tiny w5;
+    train(bandit, updates, 1234, 1234, 999, &p5, &w5);
+    CHECK_MSG(!same_params(&p5, &p1), "the initial parameters do not depend on the seed");
+    /* rl_ppo_init draws the initial parameters from its seed
+     * (rl_mlp_params_init), and two seeds give two draws. */
+    struct rl_ppo q1, q2;
+    struct rl_ppo_config qc;
+    rl_ppo_config_default(&qc);
+    CHECK_EQ_INT(rl_ppo_init(&q1, &p1.net, &qc, 1234), 0);
+    CHECK_EQ_INT(rl_ppo_init(&q2, &p1.net, &qc, 999), 0);
+    CHECK_MSG(!same_params(&q1, &q2), "rl_ppo_init ignores its seed for the parameters");
+    float *i1 = malloc(sizeof(float) * p1.net.n_params);
+    CHECK(i1);
+    rl_mlp_params_init(&p1.net, i1, 1234);
+    CHECK(memcmp(i1, q1.params, sizeof(float) * p1.net.n_params) == 0);
+    free(i1);
+    rl_ppo_free(&q1);
+    rl_ppo_free(&q2);
     rl_ppo_free(&p1);
     rl_ppo_free(&p2);
     rl_ppo_free(&p3);
+    rl_ppo_free(&p4);
+    rl_ppo_free(&p5);
 }
 
 int main(void)
