@@ -8,11 +8,104 @@
  *   - final_value[t][e] is the value of the final observation exactly where
  *     the step was truncated, 0 elsewhere; bootstrap_value is the value of
  *     bootstrap_obs;
- *   - episode statistics add up. */
+ *   - episode statistics add up;
+ *   - replay: an env of its own, reset with the collector's seed and stepped
+ *     with the window's actions (against the same deterministic scripted
+ *     opponent), gives bit for bit every obs[t+1], reward, done/trunc flag
+ *     and final observation of three windows in a row. */
 #include <math.h>
 
 #include "check.h"
+#include "rl/baselines.h"
 #include "rl/train_loop.h"
+
+/* The window's arrays back to back in one foreign block (as in a chunk). */
+static unsigned char *window_block(struct rl_rollout_buf *b, int T, int E, int D)
+{
+    size_t te = (size_t)T * E;
+    size_t floats = te * D * 2 + te * 5 + E + (size_t)E * D;
+    unsigned char *block = calloc(1, floats * 4 + 2 * te + 256);
+    CHECK(block);
+    *b = (struct rl_rollout_buf){.T = T, .E = E, .obs_dim = D};
+    float *f = (float *)block;
+    b->obs = f, f += te * D;
+    b->final_obs = f, f += te * D;
+    b->rew = f, f += te;
+    b->logp = f, f += te;
+    b->value = f, f += te;
+    b->final_value = f, f += te;
+    b->act = (int32_t *)f, f += te;
+    b->bootstrap_value = f, f += E;
+    b->bootstrap_obs = f, f += (size_t)E * D;
+    b->done = (uint8_t *)f;
+    b->trunc = b->done + te;
+    return block;
+}
+
+/* Observation continuity: replays a scripted-opponent collector's windows
+ * in an env of its own and compares every obs[t+1] (and reward, flags and
+ * final observation) with what the collector wrote. */
+static void check_replay(const struct rl_mlp *m, const float *params)
+{
+    enum { T = 24, E = 6, D = BD_OBS_DIM, W = 3 };
+    const uint64_t seed = 4242;
+    struct bd_config ec;
+    bd_config_default(&ec);
+    ec.max_ticks = 4 * 10; /* truncations inside the windows */
+    struct rl_opponent_mix scripted = {{0.0f, 1.0f, 0.0f}};
+    struct rl_collector c;
+    CHECK_EQ_INT(rl_collector_init(&c, m, E, &ec, &scripted, seed), 0);
+    struct rl_rollout_buf b;
+    unsigned char *block = window_block(&b, T, E, D);
+
+    struct bd_env *env;
+    CHECK_EQ_INT(bd_env_create(&env, &ec, E), 0);
+    bd_env_reset(env, seed);
+    static float left[E * D], right[E * D], fin[E * D], rew[E];
+    uint8_t done[E], trunc[E];
+    int32_t opp[E];
+    bd_env_observe(env, left, right);
+    int ended = 0, compared = 0;
+    for (int w = 0; w < W; w++) {
+        CHECK_EQ_INT(rl_collect(&c, params, NULL, &b), 0);
+        CHECK_MSG(memcmp(b.obs, left, sizeof left) == 0, "window %d: first row differs", w);
+        for (int t = 0; t < T; t++) {
+            const size_t ed = (size_t)E * D;
+            bd_policy_scripted(right, E, opp);
+            struct bd_step_out so = {0};
+            so.obs[0] = left;
+            so.obs[1] = right;
+            so.rew[0] = rew;
+            so.done = done;
+            so.trunc = trunc;
+            so.final_obs[0] = fin;
+            bd_env_step(env, b.act + (size_t)t * E, opp, &so);
+            const float *next = t + 1 < T ? b.obs + (size_t)(t + 1) * ed : b.bootstrap_obs;
+            for (int e = 0; e < E; e++) {
+                size_t i = (size_t)t * E + e;
+                CHECK_MSG(memcmp(next + (size_t)e * D, left + (size_t)e * D, D * sizeof(float)) == 0,
+                          "window %d t %d env %d: obs[t+1] is not the env's next observation", w,
+                          t, e);
+                CHECK_MSG(b.rew[i] == rew[e], "window %d t %d env %d: reward %g, replay %g", w, t,
+                          e, b.rew[i], rew[e]);
+                CHECK_EQ_INT(b.done[i], done[e]);
+                CHECK_EQ_INT(b.trunc[i], trunc[e]);
+                if (done[e] || trunc[e]) {
+                    ended++;
+                    CHECK_MSG(memcmp(b.final_obs + i * D, fin + (size_t)e * D, D * sizeof(float)) == 0,
+                              "window %d t %d env %d: final observation differs", w, t, e);
+                }
+                compared++;
+            }
+        }
+    }
+    /* The comparison crossed episode ends (auto-reset) many times. */
+    CHECK_MSG(ended >= E * W * T / 10 / 2, "only %d episode ends replayed", ended);
+    printf("replay: %d steps and %d episode ends identical\n", compared, ended);
+    bd_env_destroy(env);
+    rl_collector_free(&c);
+    free(block);
+}
 
 int main(void)
 {
@@ -31,23 +124,8 @@ int main(void)
     CHECK_EQ_INT(rl_collector_init(&c, &m, E, &ec, &mix, 77), 0);
 
     /* One foreign block holding the window's arrays back to back. */
-    size_t te = (size_t)T * E;
-    size_t floats = te * D * 2 + te * 5 + E + (size_t)E * D;
-    unsigned char *block = calloc(1, floats * 4 + 2 * te + 256);
-    CHECK(block);
-    struct rl_rollout_buf b = {.T = T, .E = E, .obs_dim = D};
-    float *f = (float *)block;
-    b.obs = f, f += te * D;
-    b.final_obs = f, f += te * D;
-    b.rew = f, f += te;
-    b.logp = f, f += te;
-    b.value = f, f += te;
-    b.final_value = f, f += te;
-    b.act = (int32_t *)f, f += te;
-    b.bootstrap_value = f, f += E;
-    b.bootstrap_obs = f, f += (size_t)E * D;
-    b.done = (uint8_t *)f;
-    b.trunc = b.done + te;
+    struct rl_rollout_buf b;
+    unsigned char *block = window_block(&b, T, E, D);
 
     float prev_boot[E * D];
     int n_trunc = 0, n_done = 0;
@@ -112,6 +190,8 @@ int main(void)
 
     rl_collector_free(&c);
     free(block);
+
+    check_replay(&m, params);
     free(params);
     return 0;
 }
