@@ -258,8 +258,34 @@ static void test_goal_detection(void)
     CHECK_EQ_INT(play_ball(env, W - 2, -(G + R + 0.01f), 10, 0, 240, &o, &s), -1);
     CHECK(s.ball.x <= W - R);
     /* Grazing the post from inside the mouth is deflected (the ball's edge
-     * overlaps the post), whatever it then does. */
-    play_ball(env, W - 2, G - 0.5f * R, 10, 0, 240, &o, &s);
+     * overlaps the post): the ball rolls straight (vy == 0) until its centre
+     * comes within R of the post, then leaves it towards the mouth (vy < 0),
+     * having lost speed along the post's normal. */
+    {
+        struct bd_state st = parked();
+        st.ball = (struct bd_ball){W - 2, G - 0.5f * R, 10, 0};
+        bd_env_set_state(env, 0, &st);
+        int deflected = -1;
+        for (int t = 0; t < 240 && deflected < 0; t++) {
+            struct bd_state before, after;
+            bd_env_get_state(env, 0, &before);
+            if (tick(env, STILL, STILL, &o))
+                break; /* scored before any deflection: checked below */
+            bd_env_get_state(env, 0, &after);
+            if (after.ball.vy == 0.0f)
+                continue;
+            deflected = t;
+            float keep = 1.0f - BD_BALL_DRAG * BD_DT;
+            float px = after.ball.x - W, py = after.ball.y - G;
+            CHECK_MSG(after.ball.vy < -0.5f, "grazing: vy %g after the post", after.ball.vy);
+            CHECK_MSG(sqrtf(px * px + py * py) <= R + EPS, "grazing: deflected %g from the post",
+                      sqrtf(px * px + py * py));
+            CHECK_MSG(after.ball.vx < before.ball.vx * keep - 0.5f, "grazing: vx %g -> %g",
+                      before.ball.vx, after.ball.vx);
+            CHECK(after.ball.y < before.ball.y); /* pushed off the post, into the mouth */
+        }
+        CHECK_MSG(deflected >= 0, "the ball grazing the post was never deflected");
+    }
 
     /* On the line: a ball resting with its centre on the line, or with the
      * whole ball one hair short of it, is not a goal. */
