@@ -1,9 +1,92 @@
 /* test_mlp_layout — the parameter block: tensor table, alignment, shape hash,
- * deterministic orthogonal initialisation. */
+ * deterministic orthogonal initialisation, and zero padding: every float
+ * between and after the tensors is 0 after initialisation (over a block
+ * full of garbage), gets no gradient, and stays 0 after optimiser steps. */
 #include <math.h>
 
 #include "check.h"
+#include "rl/adam.h"
 #include "rl/mlp.h"
+#include "rl/rng.h"
+
+/* in_tensor[i] = 1 where float i of the block belongs to a tensor. */
+static unsigned char *tensor_mask(const struct rl_mlp *m)
+{
+    unsigned char *mask = calloc(m->n_params, 1);
+    CHECK(mask);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const struct rl_mlp_tensor *t = &m->tensor[i];
+        for (size_t j = 0; j < (size_t)t->rows * t->cols; j++) {
+            CHECK(t->offset + j < m->n_params);
+            CHECK_MSG(!mask[t->offset + j], "tensors %s overlap another", t->name);
+            mask[t->offset + j] = 1;
+        }
+    }
+    return mask;
+}
+
+/* Zero padding on a shape with padding after nearly every tensor. */
+static void check_zero_padding(void)
+{
+    struct rl_mlp m;
+    const int hid[2] = {33, 17};
+    CHECK_EQ_INT(rl_mlp_init(&m, 27, 7, hid, 2), 0);
+    unsigned char *mask = tensor_mask(&m);
+    size_t pad = 0;
+    for (size_t i = 0; i < m.n_params; i++)
+        pad += !mask[i];
+    CHECK_EQ_U64(m.n_params - pad, m.n_weights);
+    CHECK_MSG(pad >= (size_t)m.n_tensors, "only %zu padding floats: the check needs some", pad);
+
+    float *p = rl_mlp_alloc(&m), *g = rl_mlp_alloc(&m);
+    CHECK(p && g);
+    memset(p, 0x7f, m.n_params * sizeof(float)); /* garbage, as from reused memory */
+    rl_mlp_params_init(&m, p, 7);
+    for (size_t i = 0; i < m.n_params; i++) {
+        if (mask[i])
+            CHECK(isfinite(p[i]));
+        else
+            CHECK_MSG(p[i] == 0.0f, "padding float %zu is %g after init", i, p[i]);
+    }
+
+    /* A backward pass gives the padding no gradient, and Adam steps on the
+     * whole block (as the learner makes them) leave it zero. */
+    struct rl_mlp_ws ws;
+    CHECK_EQ_INT(rl_mlp_ws_init(&ws, &m), 0);
+    enum { N = 8 };
+    float obs[N * 27], dlog[N * 7], dval[N];
+    struct rl_rng rng = rl_rng_make(11);
+    for (int i = 0; i < N * 27; i++)
+        obs[i] = rl_rng_float(&rng) * 2 - 1;
+    for (int i = 0; i < N * 7; i++)
+        dlog[i] = rl_rng_float(&rng) - 0.5f;
+    for (int i = 0; i < N; i++)
+        dval[i] = rl_rng_float(&rng) - 0.5f;
+    struct rl_adam adam;
+    CHECK_EQ_INT(rl_adam_init(&adam, m.n_params, 0.9f, 0.999f, 1e-8f), 0);
+    for (int step = 0; step < 3; step++) {
+        memset(g, 0, m.n_params * sizeof(float));
+        rl_mlp_forward_train(&m, p, obs, N, &ws);
+        rl_mlp_backward(&m, p, obs, N, &ws, dlog, dval, g);
+        size_t moved = 0;
+        for (size_t i = 0; i < m.n_params; i++) {
+            if (!mask[i])
+                CHECK_MSG(g[i] == 0.0f, "step %d: padding float %zu has gradient %g", step, i,
+                          g[i]);
+            moved += g[i] != 0.0f;
+        }
+        CHECK(moved > m.n_weights / 2); /* the gradient is real */
+        rl_adam_step(&adam, p, g, 1e-2f);
+        for (size_t i = 0; i < m.n_params; i++)
+            if (!mask[i])
+                CHECK_MSG(p[i] == 0.0f, "step %d: padding float %zu became %g", step, i, p[i]);
+    }
+    rl_adam_free(&adam);
+    rl_mlp_ws_free(&ws);
+    free(p);
+    free(g);
+    free(mask);
+}
 
 int main(void)
 {
@@ -101,5 +184,6 @@ int main(void)
     free(a);
     free(b);
     free(c);
+    check_zero_padding();
     return 0;
 }
