@@ -1,7 +1,11 @@
 /* test_mpsc_abi_doc.c — docs/abi.md documents the MPSC control blocks
- * (struct dshq_mpsc_ctrl, struct dshq_mpsc_entry) exactly as compiled. */
+ * (struct dshq_mpsc_ctrl, struct dshq_mpsc_entry) exactly as compiled: every
+ * field and no byte outside them, the memory-order column against the
+ * _Atomic qualifiers, and the constants (magic, version, section kind,
+ * policy and wake-mode values, limits) read from the text. */
 #include "abi_doc.h"
 #include "check.h"
+#include "dshq/region.h"
 #include "dshq/rollout.h"
 
 int main(void)
@@ -40,10 +44,25 @@ int main(void)
         ABI_FIELD(struct dshq_mpsc_entry, reclaims),
         ABI_FIELD(struct dshq_mpsc_entry, reserved),
     };
-    int bad = abi_doc_check("dshq_mpsc_ctrl", sizeof(struct dshq_mpsc_ctrl), ctrl,
+    int bad = abi_doc_check_strict("dshq_mpsc_ctrl", sizeof(struct dshq_mpsc_ctrl), ctrl,
                             sizeof ctrl / sizeof ctrl[0]);
-    bad += abi_doc_check("dshq_mpsc_entry", sizeof(struct dshq_mpsc_entry), entry,
+    bad += abi_doc_check_strict("dshq_mpsc_entry", sizeof(struct dshq_mpsc_entry), entry,
                          sizeof entry / sizeof entry[0]);
+    char magic[9];
+    bad += abi_doc_row_has("dshq_mpsc_ctrl", "magic", "\"%s\"",
+                           abi_magic_text(DSHQ_MPSC_MAGIC, 8, magic));
+    bad += abi_doc_row_has("dshq_mpsc_ctrl", "version", "= %d", DSHQ_MPSC_VERSION);
+    bad += abi_doc_row_has("dshq_mpsc_ctrl", "policy", "%d drop, %d block", DSHQ_RING_DROP,
+                           DSHQ_RING_BLOCK);
+    bad += abi_doc_row_has("dshq_mpsc_ctrl", "wake_mode", "%d `DSHQ_WAKE_SEQCST`, %d `DSHQ_WAKE_MEMBARRIER`",
+                           DSHQ_WAKE_SEQCST, DSHQ_WAKE_MEMBARRIER);
+    bad += abi_doc_row_has("dshq_mpsc_ctrl", "max_producers", "(<= %d)", DSHQ_RING_MAX_PRODUCERS);
+    bad += abi_doc_row_has("dshq_mpsc_ctrl", "entries_offset", "= %zu",
+                           sizeof(struct dshq_mpsc_ctrl));
+    bad += abi_doc_has("### MPSC section (kind %d, version %d)", DSHQ_SECTION_MPSC,
+                       DSHQ_MPSC_VERSION);
+    bad += abi_doc_has("256               struct dshq_mpsc_entry [max_producers]     %zu bytes each",
+                       sizeof(struct dshq_mpsc_entry));
     CHECK_EQ_INT(bad, 0);
     return 0;
 }
