@@ -9,8 +9,14 @@
  *    the same episode), play to the time limit with max_goals 0.
  *  - Rewards: goal + shaping = total; shaping telescopes to the change of
  *    potential over an episode and can be turned off at run time.
- *  - Actions out of range act as "stand still"; NULL outputs are allowed. */
+ *  - Actions out of range act as "stand still"; NULL outputs are allowed.
+ *  - docs/env.md says what the code does: the spec version and shape hash,
+ *    the observation table (size, order and names against the spec
+ *    string, indices against enum bd_obs_index), the action table, the
+ *    configuration defaults and the geometry constants are read from the
+ *    page and compared with the compiled values. */
 #include "../tests/check.h"
+#include "../tests/doc_text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -39,18 +45,125 @@ static void test_spec(void)
     CHECK_EQ_U64(bd_spec_hash(), bd_fnv1a64(BD_FNV_OFFSET, spec, strlen(spec)));
     CHECK(strstr(spec, "obs=f32[28]") != NULL);
     CHECK(strstr(spec, "act=i32[30]") != NULL);
-    /* docs/env.md quotes this value: change both together. */
-    CHECK_EQ_U64(bd_spec_hash(), 0x3d7e207da68a53b6ULL);
+}
+
+/* i-th observation name of the spec string ("...;obs=f32[N]:a,b,c;..."). */
+static void spec_obs_name(int i, char *out, size_t len)
+{
+    const char *p = strstr(bd_spec_string(), ":");
+    CHECK(p);
+    p++;
+    for (int k = 0; k < i; k++) {
+        p = strchr(p, ',');
+        CHECK(p);
+        p++;
+    }
+    size_t n = strcspn(p, ",;");
+    CHECK(n < len);
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+/* The index the page gives observation NAME (-1: not listed). */
+static int obs_row_named(const char *md, const char *name)
+{
+    doc_cells cells;
+    for (int i = 0; doc_row_n(md, "## Observation", i, cells) >= 2; i++)
+        if (!strcmp(cells[1], name))
+            return atoi(cells[0]);
+    return -1;
+}
+
+/* docs/env.md against the code. */
+static void test_doc(void)
+{
+    char *md = doc_load("DSHQ_ENV_DOC", "docs/env.md");
+    int ok = 1;
+    /* Spec version and shape hash, both places the page gives it. */
+    char want[64];
+    snprintf(want, sizeof want, "ball-drill/v%d;", BD_SPEC_VERSION);
+    CHECK(!strncmp(bd_spec_string(), want, strlen(want)));
+    ok &= doc_has(md, "Specification version: **ball-drill/v%d**", BD_SPEC_VERSION);
+    ok &= doc_has(md, "shape hash **`0x%016llx`**", (unsigned long long)bd_spec_hash());
+    ok &= doc_has(md, "today\n`0x%016llx`", (unsigned long long)bd_spec_hash());
+
+    /* Observation: size, every row's index and name in the spec's order. */
+    ok &= doc_has(md, "## Observation (BD_OBS_DIM = %d floats per side)", BD_OBS_DIM);
+    doc_cells cells;
+    for (int i = 0; i < BD_OBS_DIM; i++) {
+        char name[64];
+        spec_obs_name(i, name, sizeof name);
+        CHECK_MSG(doc_row_n(md, "## Observation", i, cells) >= 2, "no observation row %d", i);
+        CHECK_MSG(atoi(cells[0]) == i && !strcmp(cells[1], name),
+                  "observation row %d: the page says '%s %s', the spec '%d %s'", i, cells[0],
+                  cells[1], i, name);
+    }
+    CHECK_MSG(doc_row_n(md, "## Observation", BD_OBS_DIM, cells) == 0,
+              "the page lists more than %d observation rows", BD_OBS_DIM);
+    CHECK_EQ_INT(obs_row_named(md, "self_x"), BD_OBS_SELF_X);
+    CHECK_EQ_INT(obs_row_named(md, "self_cooldown"), BD_OBS_SELF_COOLDOWN);
+    CHECK_EQ_INT(obs_row_named(md, "ball_x"), BD_OBS_BALL_X);
+    CHECK_EQ_INT(obs_row_named(md, "ball_vfwd"), BD_OBS_BALL_VFWD);
+    CHECK_EQ_INT(obs_row_named(md, "opp_x"), BD_OBS_OPP_X);
+    CHECK_EQ_INT(obs_row_named(md, "opp_cooldown"), BD_OBS_OPP_COOLDOWN);
+    CHECK_EQ_INT(obs_row_named(md, "goal_fwd"), BD_OBS_GOAL_FWD);
+    CHECK_EQ_INT(obs_row_named(md, "time_left"), BD_OBS_TIME_LEFT);
+
+    /* Actions: the count and every cell of the table. */
+    ok &= doc_has(md, "%d discrete actions", BD_NUM_ACTIONS);
+    for (int m = 0; m < 5; m++) {
+        CHECK_MSG(doc_row_n(md, "## Actions", m, cells) == 7, "action table row %d", m);
+        CHECK_EQ_INT(atoi(cells[0]), m);
+        for (int c = 0; c < 6; c++)
+            CHECK_MSG(atoi(cells[1 + c]) == BD_ACTION(m, c / 2, c % 2),
+                      "action table: move %d column %d says %s, BD_ACTION gives %d", m, c,
+                      cells[1 + c], BD_ACTION(m, c / 2, c % 2));
+    }
+    CHECK_MSG(doc_row_n(md, "## Actions", 5, cells) == 0, "the action table has extra rows");
+
+    /* Configuration defaults. */
+    struct bd_config c;
+    bd_config_default(&c);
+    const struct {
+        const char *field;
+        double value;
+    } defaults[] = {
+        {"max_ticks", c.max_ticks},         {"frame_skip", c.frame_skip},
+        {"max_goals", c.max_goals},         {"dash_cooldown_ticks", c.dash_cooldown_ticks},
+        {"env_id_base", (double)c.env_id_base}, {"shaping_coef", c.shaping_coef},
+        {"approach_coef", c.approach_coef}, {"kickoff_jitter", c.kickoff_jitter},
+    };
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+        CHECK_MSG(doc_row(md, "## Configuration", defaults[i].field, cells) >= 2,
+                  "docs/env.md: no configuration row for %s", defaults[i].field);
+        char *end;
+        double v = strtod(cells[1], &end);
+        CHECK_MSG(end != cells[1] && (float)v == (float)defaults[i].value,
+                  "docs/env.md: %s default '%s', the code %g", defaults[i].field, cells[1],
+                  defaults[i].value);
+    }
+    ok &= doc_has(md, "(default %u ticks = %g s)", c.dash_cooldown_ticks,
+                  (double)c.dash_cooldown_ticks / BD_TICK_HZ);
+    ok &= doc_has(md, "(default %u = %g s)", c.max_ticks, (double)c.max_ticks / BD_TICK_HZ);
+
+    /* Geometry. */
+    ok &= doc_has(md, "| field | %g x %g m, x in [-%g, %g], y in [-%g, %g] |", 2 * BD_HALF_X,
+                  2 * BD_HALF_Y, BD_HALF_X, BD_HALF_X, BD_HALF_Y, BD_HALF_Y);
+    ok &= doc_has(md, "| goal mouth | %g m wide, \\|y\\| < %g", 2 * BD_GOAL_HALF, BD_GOAL_HALF);
+    ok &= doc_has(md, "| goal recess | %g m deep", BD_GOAL_DEPTH);
+    ok &= doc_has(md, "| ball | circle, radius %g m |", BD_BALL_RADIUS);
+    ok &= doc_has(md, "| players | %g m squares (half side %g)", 2 * BD_PLAYER_HALF,
+                  BD_PLAYER_HALF);
+    ok &= doc_has(md, "| tick | dt = 1/%d s", BD_TICK_HZ);
+    CHECK_MSG(ok, "docs/env.md disagrees with the code (see above)");
+    free(md);
 }
 
 static void test_config(void)
 {
     struct bd_config c;
     bd_config_default(&c);
-    CHECK_EQ_INT(c.max_ticks, 2400);
-    CHECK_EQ_INT(c.frame_skip, 4);
-    CHECK_EQ_INT(c.max_goals, 1);
-    CHECK_EQ_INT(c.dash_cooldown_ticks, 120);
+    /* The default values are compared with docs/env.md in test_doc. */
     struct bd_env *env = (struct bd_env *)(uintptr_t)1; /* must come back NULL */
     CHECK_EQ_INT(bd_env_create(&env, &c, 0), -EINVAL);
     CHECK(env == NULL);
@@ -333,6 +446,7 @@ static void test_bad_actions_and_null_outputs(void)
 int main(void)
 {
     test_spec();
+    test_doc();
     test_config();
     test_truncation();
     test_seeds_and_resets();
