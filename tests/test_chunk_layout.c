@@ -1,10 +1,15 @@
 /* test_chunk_layout.c — the chunk offsets match the formulas of chunk.h and
  * docs/abi.md: a hand-computed case, a sweep of shapes (order, alignment, no
  * overlap, no waste beyond alignment), typed views, stamp/check and the
- * self-describing header, and refused shapes. */
+ * self-describing header, and refused shapes.  The formulas are READ from
+ * the "Chunk layout" table of docs/abi.md (array order, offset and size
+ * expressions, shapes and element types) and evaluated for every shape of
+ * the sweep; the page's worked example is read and checked too. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "check.h"
+#include "doc_text.h"
 #include "dshq/chunk.h"
 #include "dshq/error.h"
 #include "dshq/hash.h"
@@ -49,6 +54,173 @@ static void hand_case(void)
                  dshq_shape_hash("chunk/v1;t=128;e=64;obs_dim=32;content=0000000000abcdef"));
 }
 
+/* ---- the Chunk layout table of docs/abi.md ------------------------------
+ * | array | type | shape | offset | size |, offsets and sizes written with
+ * T, E, D, array names (their offsets), numbers, "·" (times), "+", A(x) =
+ * x rounded up to 64 and parentheses. */
+enum { N_ARRAYS = 11 };
+static const char *const array_names[N_ARRAYS] = {
+    "header", "obs", "act", "rew", "done", "trunc", "logp", "value", "final_value", "boot_value",
+    "final_obs"};
+static char doc_off[N_ARRAYS][DOC_CELL_LEN], doc_bytes[DOC_CELL_LEN];
+
+struct expr_env {
+    const char *p;
+    uint64_t T, E, D, off[N_ARRAYS];
+};
+
+static uint64_t expr_sum(struct expr_env *x);
+
+static void expr_space(struct expr_env *x)
+{
+    while (*x->p == ' ')
+        x->p++;
+}
+
+static uint64_t expr_factor(struct expr_env *x)
+{
+    expr_space(x);
+    const char *p = x->p;
+    if ((p[0] == 'A' || p[0] == 'P') && p[1] == '(') {
+        uint64_t align = p[0] == 'A' ? 64 : 4096;
+        x->p += 2;
+        uint64_t v = expr_sum(x);
+        expr_space(x);
+        CHECK_MSG(*x->p == ')', "abi.md chunk formula: ')' expected at '%s'", x->p);
+        x->p++;
+        return (v + align - 1) / align * align;
+    }
+    if (*p == '(') {
+        x->p++;
+        uint64_t v = expr_sum(x);
+        expr_space(x);
+        CHECK_MSG(*x->p == ')', "abi.md chunk formula: ')' expected at '%s'", x->p);
+        x->p++;
+        return v;
+    }
+    if (*p >= '0' && *p <= '9')
+        return strtoull(p, (char **)&x->p, 10);
+    size_t n = 0;
+    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') || p[n] == '_')
+        n++;
+    CHECK_MSG(n > 0, "abi.md chunk formula: cannot read '%s'", p);
+    x->p += n;
+    if (n == 1 && *p == 'T')
+        return x->T;
+    if (n == 1 && *p == 'E')
+        return x->E;
+    if (n == 1 && *p == 'D')
+        return x->D;
+    for (int i = 0; i < N_ARRAYS; i++)
+        if (strlen(array_names[i]) == n && !strncmp(array_names[i], p, n))
+            return x->off[i];
+    CHECK_MSG(0, "abi.md chunk formula: unknown name '%.*s'", (int)n, p);
+    return 0;
+}
+
+static uint64_t expr_product(struct expr_env *x)
+{
+    uint64_t v = expr_factor(x);
+    for (;;) {
+        expr_space(x);
+        if (!strncmp(x->p, "\xc2\xb7", 2)) /* · */
+            x->p += 2;
+        else if (*x->p == '*')
+            x->p++;
+        else
+            return v;
+        v *= expr_factor(x);
+    }
+}
+
+static uint64_t expr_sum(struct expr_env *x)
+{
+    uint64_t v = expr_product(x);
+    for (;;) {
+        expr_space(x);
+        if (*x->p != '+')
+            return v;
+        x->p++;
+        v += expr_product(x);
+    }
+}
+
+static uint64_t expr_eval(const char *text, struct expr_env *x)
+{
+    x->p = text;
+    uint64_t v = expr_sum(x);
+    expr_space(x);
+    CHECK_MSG(*x->p == 0, "abi.md chunk formula '%s': left over '%s'", text, x->p);
+    return v;
+}
+
+/* Reads the table; checks its order, and that each size is its type's
+ * element size times its shape. */
+static void read_doc_formulas(void)
+{
+    char *md = doc_load("DSHQ_ABI_DOC", "docs/abi.md");
+    doc_cells c;
+    for (int i = 0; i < N_ARRAYS; i++) {
+        CHECK_MSG(doc_row_n(md, "### Chunk layout", i, c) >= 5, "abi.md chunk table: row %d", i);
+        CHECK_MSG(!strcmp(c[0], array_names[i]), "abi.md chunk table row %d is '%s', want '%s'",
+                  i, c[0], array_names[i]);
+        snprintf(doc_off[i], sizeof doc_off[i], "%s", c[3]);
+        if (i == 0)
+            continue;
+        /* size == sizeof(type) x the shape's product, written the same way */
+        int elem = !strcmp(c[1], "u8") ? 1 : (!strcmp(c[1], "f32") || !strcmp(c[1], "i32")) ? 4 : 0;
+        CHECK_MSG(elem, "abi.md chunk table: %s has type '%s'", c[0], c[1]);
+        char want[128] = "", *w = want;
+        if (elem > 1)
+            w += sprintf(w, "%d", elem);
+        for (const char *p = c[2]; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                w += sprintf(w, "%s%c", w == want ? "" : "\xc2\xb7", *p);
+        CHECK_MSG(!strcmp(want, c[4]), "abi.md chunk table: %s is %s %s but its size says '%s'",
+                  c[0], c[1], c[2], c[4]);
+    }
+    CHECK_MSG(doc_row_n(md, "### Chunk layout", N_ARRAYS, c) >= 4 &&
+                  !strncmp(c[3], "bytes = ", 8),
+              "abi.md chunk table: the last row gives 'bytes = ...'");
+    snprintf(doc_bytes, sizeof doc_bytes, "%.200s", c[3] + 8);
+    CHECK_MSG(doc_row_n(md, "### Chunk layout", N_ARRAYS + 1, c) == 0,
+              "abi.md chunk table has rows this test does not know");
+
+    /* The worked example: "T=2, E=3, D=5 gives obs 64, act 192, ..., bytes 768". */
+    const char *ex = strstr(md, "T=2, E=3, D=5 gives ");
+    CHECK_MSG(ex, "abi.md: the worked example T=2, E=3, D=5 is gone");
+    ex += strlen("T=2, E=3, D=5 gives ");
+    struct dshq_chunk_layout l;
+    CHECK_EQ_INT(dshq_chunk_layout_init(&l, 2, 3, 5, 0), 0);
+    const uint64_t got[N_ARRAYS + 1] = {0, l.off_obs, l.off_act, l.off_rew, l.off_done,
+                                        l.off_trunc, l.off_logp, l.off_value, l.off_final_value,
+                                        l.off_boot_value, l.off_final_obs, l.bytes};
+    for (int i = 1; i <= N_ARRAYS; i++) {
+        const char *name = i < N_ARRAYS ? array_names[i] : "bytes";
+        while (*ex == ' ' || *ex == ',' || *ex == '\n')
+            ex++;
+        CHECK_MSG(!strncmp(ex, name, strlen(name)), "abi.md worked example: '%s' expected at '%.20s'",
+                  name, ex);
+        ex += strlen(name);
+        char *end;
+        uint64_t v = strtoull(ex, &end, 10);
+        CHECK_MSG(end != ex && v == got[i], "abi.md worked example: %s %" PRIu64 ", the code %" PRIu64,
+                  name, v, got[i]);
+        ex = end;
+    }
+    free(md);
+}
+
+/* The offsets and size of layout L as the document's formulas give them. */
+static void doc_offsets(uint32_t T, uint32_t E, uint32_t D, uint64_t off[N_ARRAYS],
+                        uint64_t *bytes)
+{
+    struct expr_env x = {.T = T, .E = E, .D = D};
+    for (int i = 0; i < N_ARRAYS; i++)
+        off[i] = x.off[i] = expr_eval(doc_off[i], &x);
+    *bytes = expr_eval(doc_bytes, &x);
+}
+
 /* Every shape: the formulas, and the properties they are meant to give. */
 static void sweep(void)
 {
@@ -77,6 +249,14 @@ static void sweep(void)
                 }
                 CHECK_EQ_U64(l.bytes, a64(off[10] + len[10]));
                 CHECK_EQ_U64(l.bytes % 64, 0);
+                /* ...and as docs/abi.md writes them. */
+                uint64_t doff[N_ARRAYS], dbytes;
+                doc_offsets(T, E, D, doff, &dbytes);
+                for (int i = 0; i < N_ARRAYS; i++)
+                    CHECK_MSG(off[i] == doff[i], "T=%u E=%u D=%u: %s at %" PRIu64
+                              ", docs/abi.md says %" PRIu64, T, E, D, array_names[i], off[i], doff[i]);
+                CHECK_MSG(l.bytes == dbytes, "T=%u E=%u D=%u: %" PRIu64 " bytes, docs/abi.md says %" PRIu64,
+                          T, E, D, l.bytes, dbytes);
 
                 /* Views point where the offsets say. */
                 CHECK(l.bytes <= UINT64_C(72) << 20);
@@ -206,6 +386,7 @@ static void refused(void)
 
 int main(void)
 {
+    read_doc_formulas();
     hand_case();
     sweep();
     coverage();
