@@ -103,7 +103,7 @@ int main(void)
         }
     }
     while (atomic_load(&ev->seq) == snap)
-        CHECK_MSG(dshq_event_wait(ev, snap, 5000000000LL) == 0, "child did not start");
+        CHECK_MSG(dshq_event_wait(ev, snap, (int64_t)(30e9 * test_time_scale())) == 0, "child did not start");
 
     snprintf(args, sizeof args, "inspect --json %s", name);
     CHECK_EQ_INT(run(out, sizeof out, args), 0);
