@@ -51,6 +51,18 @@ tagged_pids() {
         sed -n 's|^/proc/\([0-9]*\)/environ$|\1|p' | grep -vx "$$"
 }
 
+# Live (not zombie) members of process group $1, read from /proc (no procps).
+group_members() {
+    local f line rest state ppid pgrp n=0
+    for f in /proc/[0-9]*/stat; do
+        read -r line <"$f" 2>/dev/null || continue
+        rest=${line##*) }
+        read -r state ppid pgrp _ <<<"$rest"
+        [ "$pgrp" = "$1" ] && [ "$state" != Z ] && [ "$state" != X ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+
 set -m # every background job gets its own process group (pgid = its pid)
 for t in "${tests[@]}"; do
     name=$(basename "$t")
@@ -74,7 +86,7 @@ for t in "${tests[@]}"; do
     # Processes left behind: the rest of the test's group, then anything
     # else (a setsid()ed grandchild) still carrying the tag.
     notes=()
-    left=$(ps -e -o pgid=,stat= | awk -v g="$pid" '$1 == g && $2 !~ /^Z/' | wc -l)
+    left=$(group_members "$pid")
     if [ "$left" -gt 0 ]; then
         kill -KILL -- -"$pid" 2>/dev/null
         notes+=("killed $left leftover process(es) of its group")
