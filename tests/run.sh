@@ -55,7 +55,7 @@ tagged_pids() {
 group_members() {
     local f line rest state ppid pgrp n=0
     for f in /proc/[0-9]*/stat; do
-        read -r line <"$f" 2>/dev/null || continue
+        { read -r line <"$f"; } 2>/dev/null || continue
         rest=${line##*) }
         read -r state ppid pgrp _ <<<"$rest"
         [ "$pgrp" = "$1" ] && [ "$state" != Z ] && [ "$state" != X ] && n=$((n + 1))
