@@ -43,6 +43,16 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dshq-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Interrupted (Ctrl-C, kill): the running test sits in its own process group,
+# out of reach of the terminal's signal, so take it (and its watchdog) down.
+pid='' watchdog=''
+on_signal() {
+    [ -n "$pid" ] && kill -KILL -- -"$pid" 2>/dev/null
+    [ -n "$watchdog" ] && kill -KILL -- -"$watchdog" 2>/dev/null
+    echo "run.sh: interrupted" >&2
+    exit 130
+}
+trap on_signal INT TERM HUP
 log=$work/log skips=$work/skips before=$work/before after=$work/after
 
 # Pids of processes (other than us) whose environment holds DSHQ_TEST_TAG=$1.
