@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "app/inspect.h"
-#include "app/metrics.h"
+#include "cli/inspect.h"
+#include "run/metrics.h"
 #include "check.h"
 #include "dshq/mailbox.h"
 #include "dshq/region.h"

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "app/metrics.h"
-#include "app/plot.h"
+#include "run/metrics.h"
+#include "cli/plot.h"
 #include "check.h"
 
 #define POINTS 60

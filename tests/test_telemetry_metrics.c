@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "app/metrics.h"
+#include "run/metrics.h"
 #include "check.h"
 #include "dshq/hash.h"
 #include "dshq/telemetry.h"
