@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "run/metrics.h"
 #include "run/roles.h"
 
 struct role_thread {
