@@ -310,6 +310,9 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
     double elapsed = 0, progress = 0;
 
     while (!stop && !run_stopping(run)) {
+        if (beat >= 0)
+            dshq_telemetry_beat(tel, beat);
+        handle_mailbox(mb, run, &ppo, &lr_override, &stop);
         uint64_t now = dshq_now_ns();
         /* Relaxed: the flag alone; the trainer itself sets it (mailbox). */
         int paused = atomic_load_explicit(&b->paused, memory_order_relaxed) != 0;
@@ -321,9 +324,6 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
         }
         /* Training time: pauses stop the budget and the schedules. */
         elapsed = (double)(now - t0 - paused_ns - (pause_began ? now - pause_began : 0)) / 1e9;
-        if (beat >= 0)
-            dshq_telemetry_beat(tel, beat);
-        handle_mailbox(mb, run, &ppo, &lr_override, &stop);
         if (cfg->seconds > 0 && elapsed >= cfg->seconds)
             break;
         if (cfg->updates && s.m.updates - updates0 >= cfg->updates)
@@ -458,6 +458,7 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
     uint64_t now = dshq_now_ns();
     tick(run, &s, now);
     s.m.wall_s = wall0 + elapsed;
+    s.m.paused = atomic_load_explicit(&b->paused, memory_order_relaxed); /* relaxed: as above */
     dshq_telemetry_publish(tel, metrics_shape_hash(), &s.m, sizeof s.m);
     if (mf)
         metrics_write_jsonl(mf, &s.m);
