@@ -29,8 +29,21 @@ static void top_print(FILE *f, const struct run *run, const struct metrics *m, i
             m->policy_loss, m->value_loss, m->entropy, m->approx_kl, m->clip_fraction,
             m->explained_variance);
     fprintf(f, "  mean return %+.3f   score EMA %.1f%% (vs %s; wins 1, draws 1/2)   episode length %.0f\n",
-            m->mean_return, m->win_rate_ema * 100, metrics_opponent_name(m->opponent),
+            m->mean_return, m->score_ema * 100, metrics_opponent_name(m->opponent),
             m->episode_length);
+    /* Wins, draws and losses since the start, all opponents (relaxed: counters). */
+    uint64_t eps = 0, wins = 0, losses = 0;
+    for (uint32_t i = 0; i < run->cfg.workers; i++)
+        for (int k = 0; k < 3; k++) {
+            eps += atomic_load_explicit(&run->blk->worker[i].episodes[k], memory_order_relaxed);
+            wins += atomic_load_explicit(&run->blk->worker[i].wins[k], memory_order_relaxed);
+            losses += atomic_load_explicit(&run->blk->worker[i].losses[k], memory_order_relaxed);
+        }
+    if (eps && wins + losses <= eps)
+        fprintf(f, "  episodes %llu: wins %.1f%%  draws %.1f%%  losses %.1f%%  (all opponents)\n",
+                (unsigned long long)eps, 100.0 * (double)wins / (double)eps,
+                100.0 * (double)(eps - wins - losses) / (double)eps,
+                100.0 * (double)losses / (double)eps);
     fprintf(f, "  weights v%llu   policy lag min/mean/max %llu/%.2f/%llu   dropped: lag %llu, "
                "full %llu\n",
             (unsigned long long)m->weights_version, (unsigned long long)m->policy_lag_min,

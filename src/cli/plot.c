@@ -169,7 +169,7 @@ int plot_parse_line(const char *line, size_t len, double *wall, double *ret, int
                     double *win, int *has_win)
 {
     const char *p = line, *e = line + len;
-    int has_wall = 0;
+    int has_wall = 0, marker = 0;
     *has_ret = *has_win = 0;
     p = ws(p, e);
     if (p >= e || *p != '{')
@@ -197,7 +197,11 @@ int plot_parse_line(const char *line, size_t len, double *wall, double *ret, int
                 p = plotted_value(p, e, &v, &ok);
                 *has_ret = ok;
                 *ret = v;
-            } else if (!strcmp(key, "win_rate_ema")) {
+            } else if (!strcmp(key, "run_begin")) {
+                p = value_skip(p, e, 0);
+                marker = 1;
+            } else if (!strcmp(key, "score_ema") || !strcmp(key, "win_rate_ema")) {
+                /* win_rate_ema: the same score under its name before v2 */
                 p = plotted_value(p, e, &v, &ok);
                 *has_win = ok;
                 *win = v;
@@ -220,6 +224,10 @@ int plot_parse_line(const char *line, size_t len, double *wall, double *ret, int
     }
     if (ws(p, e) != e)
         return 0; /* something after the object */
+    if (marker) {
+        *has_ret = *has_win = 0;
+        return 2;
+    }
     if (!has_wall) {
         *has_ret = *has_win = 0;
         return -1;
@@ -252,7 +260,8 @@ int plot_read_jsonl(FILE *in, struct plot_data *d)
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    int rc = 0;
+    int rc = 0, run = 0;
+    double last_wall = 0;
     while ((len = getline(&line, &cap, in)) >= 0) {
         const char *p = ws(line, line + len);
         if (p == line + len)
@@ -267,6 +276,20 @@ int plot_read_jsonl(FILE *in, struct plot_data *d)
         }
         if (r < 0) {
             d->no_time++;
+            continue;
+        }
+        /* Runs: a run_begin line opens one; so does time going backwards
+         * (files written before the markers). */
+        if (r == 2 || run == 0 || wall < last_wall) {
+            run++;
+            last_wall = 0;
+            if (r == 2)
+                continue;
+        }
+        last_wall = wall;
+        d->runs = (size_t)run;
+        if (d->select && (size_t)run != d->select) {
+            d->other_runs++;
             continue;
         }
         d->used++;
@@ -477,7 +500,7 @@ int plot_write_svg(FILE *f, const struct plot_data *d, const char *title)
     fputs("<title>", f);
     xml_text(f, title ? title : "learning curve");
     fputs("</title>\n", f);
-    fprintf(f, "<desc>DrillSergeantHQ learning curve: %zu return points, %zu win-rate points, "
+    fprintf(f, "<desc>DrillSergeantHQ learning curve: %zu return points, %zu score points, "
                "%zu lines read, %zu malformed, %zu without wall_s</desc>\n",
             d->ret.n, d->win.n, d->lines, d->malformed, d->no_time);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
@@ -487,8 +510,8 @@ int plot_write_svg(FILE *f, const struct plot_data *d, const char *title)
     fputs("</text>\n", f);
     draw_panel(f, TOP, &ax, &ar, &d->ret, "mean_return", "#1f77b4", "mean episode return",
                "mean return", 0);
-    draw_panel(f, top2, &ax, &aw, &d->win, "win_rate_ema", "#d62728", "win rate (EMA)",
-               "win rate vs opponent", 1);
+    draw_panel(f, top2, &ax, &aw, &d->win, "score_ema", "#d62728", "score (EMA)",
+               "score vs opponent (win 1, draw 1/2)", 1);
     /* time tick labels under the lower panel */
     int dx = decimals(ax.step);
     for (int i = 0;; i++) {

@@ -33,7 +33,7 @@ const struct metrics_field metrics_fields[] = {
     F64(clip_fraction),
     F64(explained_variance),
     F64(mean_return),
-    F64(win_rate_ema),
+    F64(score_ema),
     F64(episode_length),
     F64(policy_lag_mean),
     F64(learning_rate),

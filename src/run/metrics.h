@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define METRICS_VERSION 1
+#define METRICS_VERSION 2
 
 /* Who a heartbeat slot belongs to (telemetry role numbers of this app). */
 enum {
@@ -31,7 +31,7 @@ enum {
     METRICS_ROLE_MONITOR = 5,  /* `dshq top` and other tools */
 };
 
-/* Opponent numbers for win_rate_ema's "against whom". */
+/* Opponent numbers for score_ema's "against whom". */
 enum {
     METRICS_OPP_NONE = 0,
     METRICS_OPP_RANDOM = 1,
@@ -65,7 +65,7 @@ struct metrics {
     double explained_variance;    /* 152: 1 - Var(return - V) / Var(return) */
     /* results */
     double mean_return;           /* 160: mean episode return, recent episodes */
-    double win_rate_ema;          /* 168: EMA of wins (1), draws (0.5), losses (0) vs opponent */
+    double score_ema;          /* 168: EMA of wins (1), draws (0.5), losses (0) vs opponent */
     double episode_length;        /* 176: mean episode length, steps */
     double policy_lag_mean;       /* 184 */
     /* hyper-parameters in force (SET_HPARAM shows up here) */
@@ -97,7 +97,7 @@ _Static_assert(offsetof(struct metrics, approx_kl) == 136, "abi");
 _Static_assert(offsetof(struct metrics, clip_fraction) == 144, "abi");
 _Static_assert(offsetof(struct metrics, explained_variance) == 152, "abi");
 _Static_assert(offsetof(struct metrics, mean_return) == 160, "abi");
-_Static_assert(offsetof(struct metrics, win_rate_ema) == 168, "abi");
+_Static_assert(offsetof(struct metrics, score_ema) == 168, "abi");
 _Static_assert(offsetof(struct metrics, episode_length) == 176, "abi");
 _Static_assert(offsetof(struct metrics, policy_lag_mean) == 184, "abi");
 _Static_assert(offsetof(struct metrics, learning_rate) == 192, "abi");
@@ -116,7 +116,7 @@ extern const struct metrics_field metrics_fields[];
 extern const size_t metrics_field_count;
 
 /* Shape hash of struct metrics: FNV-1a 64 of
- * "metrics/v1;size=224;steps:u64@0;...;clip:f64@216" (every field in order). */
+ * "metrics/v2;size=224;steps:u64@0;...;clip:f64@216" (every field in order). */
 uint64_t metrics_shape_hash(void);
 
 /* All fields NaN or 0 as "not measured yet": counters 0, doubles NaN. */

@@ -84,7 +84,7 @@ void show_sim_status(const struct show_sim *s, char *buf, size_t len)
     double win = NAN;
     if (dshq_telemetry_read(s->run->telemetry_mem, s->run->telemetry_size, metrics_shape_hash(),
                             &m, sizeof m, NULL) == (int)sizeof m)
-        win = m.win_rate_ema;
+        win = m.score_ema;
     struct bd_state st;
     bd_env_get_state(s->env, 0, &st);
     double age = s->adopted_ns ? (double)(dshq_now_ns() - s->adopted_ns) / 1e9 : 0;

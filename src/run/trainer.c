@@ -94,7 +94,7 @@ static void tick(struct run *run, struct tstate *s, uint64_t now)
     /* The yardstick: the scripted opponent once it is met, else random. */
     int k = s->ema_init[RL_OPP_SCRIPTED] ? RL_OPP_SCRIPTED : RL_OPP_RANDOM;
     s->m.opponent = k == RL_OPP_SCRIPTED ? METRICS_OPP_SCRIPTED : METRICS_OPP_RANDOM;
-    s->m.win_rate_ema = s->ema_init[k] ? s->ema[k] : NAN;
+    s->m.score_ema = s->ema_init[k] ? s->ema[k] : NAN;
     s->m.policy_lag_mean = s->lag_n ? s->lag_sum / (double)s->lag_n : NAN;
     s->last_ret_micro = ret_micro;
     s->last_len = len;
@@ -447,7 +447,7 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
             printf("update %5llu  %6.1fs  steps %9llu  %7.0f steps/s  score %.2f (vs %s)  "
                    "return %+.3f  entropy %.3f  kl %.4f\n",
                    (unsigned long long)s.m.updates, elapsed, (unsigned long long)s.m.steps,
-                   s.m.steps_per_s, s.m.win_rate_ema, metrics_opponent_name(s.m.opponent),
+                   s.m.steps_per_s, s.m.score_ema, metrics_opponent_name(s.m.opponent),
                    s.m.mean_return, s.m.entropy, s.m.approx_kl);
             fflush(stdout);
         }
