@@ -29,24 +29,21 @@ int cmd_ctl(int argc, char **argv)
                "           if they reach it\n");
         return help ? 0 : 2;
     }
-    struct run run;
-    if (cli_attach_run("ctl", &run, argv[1], 0))
-        return 1;
-    struct dshq_mailbox *mb;
-    int rc = dshq_mailbox_attach(run.mailbox_mem, run.mailbox_size, 0, &mb);
-    if (rc) {
-        run_detach(&run);
-        return cli_fail("ctl", "mailbox", rc);
-    }
+    /* Check the request before touching the run: a bad one posts nothing. */
     const char *what = argv[2];
+    uint32_t type;
+    uint8_t payload[DSHQ_MSG_PAYLOAD_BYTES] = {0};
+    size_t len = 0;
     if (!strcmp(what, "stop"))
-        rc = dshq_mailbox_post(mb, DSHQ_MSG_STOP, 1, NULL, 0);
+        type = DSHQ_MSG_STOP;
     else if (!strcmp(what, "pause") || !strcmp(what, "resume")) {
         struct dshq_msg_pause p = {.paused = !strcmp(what, "pause")};
-        rc = dshq_mailbox_post(mb, DSHQ_MSG_PAUSE, 1, &p, sizeof p);
+        type = DSHQ_MSG_PAUSE;
+        memcpy(payload, &p, sizeof p);
+        len = sizeof p;
     } else if (!strcmp(what, "reset"))
-        rc = dshq_mailbox_post(mb, DSHQ_MSG_RESET, 1, NULL, 0);
-    else if (!strcmp(what, "set") && argc >= 5) {
+        type = DSHQ_MSG_RESET;
+    else if (!strcmp(what, "set") && argc == 5) {
         static const struct { const char *name; uint32_t id; } params[] = {
             {"lr", DSHQ_HPARAM_LEARNING_RATE}, {"ent", DSHQ_HPARAM_ENTROPY_COEF},
             {"shaping", DSHQ_HPARAM_SHAPING_COEF}, {"clip", DSHQ_HPARAM_CLIP}};
@@ -56,8 +53,7 @@ int cmd_ctl(int argc, char **argv)
                 h.param = params[i].id;
         if (!h.param) {
             fprintf(stderr, "dshq ctl: unknown parameter '%s' (lr, ent, shaping, clip)\n", argv[3]);
-            rc = 2;
-            goto out;
+            return 2;
         }
         double lo, hi;
         run_config_hparam_range(h.param, &lo, &hi);
@@ -66,16 +62,27 @@ int cmd_ctl(int argc, char **argv)
         if (*end || end == argv[4] || !(v >= lo && v <= hi)) {
             fprintf(stderr, "dshq ctl: %s must be a number in [%g, %g], not '%s'; nothing "
                             "posted\n", argv[3], lo, hi, argv[4]);
-            rc = 2;
-            goto out;
+            return 2;
         }
         h.value = (float)v;
-        rc = dshq_mailbox_post(mb, DSHQ_MSG_SET_HPARAM, 1, &h, sizeof h);
+        type = DSHQ_MSG_SET_HPARAM;
+        memcpy(payload, &h, sizeof h);
+        len = sizeof h;
     } else {
-        fprintf(stderr, "dshq ctl: unknown request '%s' (see --help)\n", what);
-        rc = 2;
-        goto out;
+        fprintf(stderr, "dshq ctl: %s '%s' (see --help)\n",
+                !strcmp(what, "set") ? "set needs PARAM VALUE, not" : "unknown request", what);
+        return 2;
     }
+    struct run run;
+    if (cli_attach_run("ctl", &run, argv[1], 0))
+        return 1;
+    struct dshq_mailbox *mb;
+    int rc = dshq_mailbox_attach(run.mailbox_mem, run.mailbox_size, 0, &mb);
+    if (rc) {
+        run_detach(&run);
+        return cli_fail("ctl", "mailbox", rc);
+    }
+    rc = dshq_mailbox_post(mb, type, 1, len ? payload : NULL, len);
     if (rc == DSHQ_MAILBOX_FULL) {
         fprintf(stderr, "dshq ctl: the mailbox of %s is full (is the trainer stuck?)\n", argv[1]);
         rc = 1;
@@ -83,9 +90,7 @@ int cmd_ctl(int argc, char **argv)
         rc = cli_fail("ctl", "post", rc);
     else
         printf("posted '%s' to %s\n", what, run.region_name);
-out:
     dshq_mailbox_detach(mb);
     run_detach(&run);
     return rc;
 }
-

@@ -79,12 +79,20 @@ static int apply_resume(struct train_args *a, struct run_start *start)
     ck.hidden = (uint32_t)h;
     ck.layers = (uint32_t)l;
     int hi = key_index("hidden"), li = key_index("layers");
-    if ((a->seen[hi] && a->cfg.hidden != ck.hidden) || (a->seen[li] && a->cfg.layers != ck.layers)) {
+    int bad_h = a->seen[hi] && a->cfg.hidden != ck.hidden;
+    int bad_l = a->seen[li] && a->cfg.layers != ck.layers;
+    if (bad_h || bad_l) {
+        char asked[64] = "";
+        if (bad_h)
+            snprintf(asked, sizeof asked, "--hidden %u", a->cfg.hidden);
+        if (bad_l)
+            snprintf(asked + strlen(asked), sizeof asked - strlen(asked), "%s--layers %u",
+                     bad_h ? " " : "", a->cfg.layers);
         fprintf(stderr, "dshq train: --resume %s: the checkpoint's network is %u wide x %u "
-                        "layers, but --hidden %u --layers %u were asked for\n"
-                        "  hint: drop --hidden/--layers to continue that network, or start "
-                        "a fresh run without --resume\n",
-                a->resume, ck.hidden, ck.layers, a->cfg.hidden, a->cfg.layers);
+                        "layers, but %s was asked for\n"
+                        "  hint: drop %s to continue that network, or start a fresh run "
+                        "without --resume\n",
+                a->resume, ck.hidden, ck.layers, asked, bad_h && bad_l ? "them" : "it");
         free(meta);
         return 2;
     }
