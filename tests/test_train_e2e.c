@@ -4,7 +4,9 @@
  * consumed, no chunk used was older than the lag limit, a worker killed with
  * SIGKILL is restarted on its lane, unknown control messages are counted and
  * not obeyed, `dshq ctl` set/pause/resume take effect, the checkpoint is written and resumes with its counters, and
- * the region is gone afterwards. */
+ * the region is gone afterwards.  Then the MPSC ring and the drop policy,
+ * each combination once: every run trains and consumes through what it
+ * says it used. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -250,7 +252,7 @@ int main(void)
     CHECK(stat(path, &st) != 0);
 
     /* dshq eval plays the checkpoint, and refuses a truncated copy. */
-    char cmd[768], out[4096];
+    char cmd[1024], out[4096];
     snprintf(cmd, sizeof cmd, "%s eval %s --vs random --episodes 4 2>&1", dshq_bin(), ckpt);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -264,6 +266,39 @@ int main(void)
     out[n] = 0;
     CHECK_EQ_INT(WEXITSTATUS(pclose(p)), 1);
     CHECK_MSG(strstr(out, "truncated"), "%s", out);
+
+    /* The other transport and full policies, end to end: each run trains,
+     * says what it used, and consumes chunks through it. */
+    static const char *const combos[][2] = {{"mpsc", "drop"}, {"mpsc", "block"}, {"lanes", "drop"}};
+    for (size_t c = 0; c < 3; c++) {
+        char mpath[256], run2[96];
+        snprintf(mpath, sizeof mpath, "%s/m%zu.jsonl", dir, c);
+        snprintf(run2, sizeof run2, "%s-%zu", name, c);
+        snprintf(cmd, sizeof cmd,
+                 "%s train --run %s --transport %s --when-full %s --updates 4 --workers 2 "
+                 "--envs 8 --horizon 16 --hidden 16 --layers 1 --eval-episodes 0 "
+                 "--checkpoint-dir %s --metrics %s 2>&1", dshq_bin(), run2, combos[c][0],
+                 combos[c][1], dir, mpath);
+        p = popen(cmd, "r");
+        n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        CHECK_MSG(WEXITSTATUS(pclose(p)) == 0, "%s", out);
+        char want[64];
+        snprintf(want, sizeof want, "over %s (%s when full)",
+                 !strcmp(combos[c][0], "mpsc") ? "one MPSC ring" : "lanes", combos[c][1]);
+        CHECK_MSG(strstr(out, want), "no '%s' in %s", want, out);
+        CHECK_MSG(strstr(out, "updates             4 (weights version 5)"), "%s", out);
+        CHECK_MSG(strstr(out, "dropped full"), "%s", out);
+        f = fopen(mpath, "r");
+        CHECK(f);
+        consumed = 0;
+        while (fgets(line, sizeof line, f))
+            if (!strstr(line, "run_begin"))
+                consumed = json_u64(line, "chunks_consumed");
+        fclose(f);
+        CHECK_MSG(consumed >= 8, "%s/%s consumed %llu chunks", combos[c][0], combos[c][1],
+                  (unsigned long long)consumed);
+    }
 
     snprintf(rm_args, sizeof rm_args, "rm -rf %s", dir);
     CHECK_EQ_INT(system(rm_args), 0);
