@@ -155,6 +155,11 @@ int train_single_process(const struct train_args *o)
             return cli_fail("train", o->metrics, -errno);
         }
     }
+    if (mf) { /* opens this run in the file, as the multi-process trainer does */
+        fprintf(mf, "{\"run_begin\":\"single-process\",\"unix_s\":%lld,\"seed\":%llu}\n",
+                (long long)time(NULL), (unsigned long long)o->cfg.seed);
+        fflush(mf);
+    }
     if (!o->quiet)
         printf("dshq train --single-process: %d envs x %d steps per update, network %d x %d "
                "(%zu params, shape %016llx, kernels %s), opponents %s, seed %llu\n",
@@ -183,7 +188,8 @@ int train_single_process(const struct train_args *o)
         }
         int finished = o->cfg.updates ? (uint64_t)t.updates >= o->cfg.updates
                                       : t_train >= o->cfg.seconds;
-        int do_eval = (o->eval_every > 0 && t_train - last_eval >= o->eval_every) || finished;
+        int do_eval = o->eval_episodes > 0 &&
+                      ((o->eval_every > 0 && t_train - last_eval >= o->eval_every) || finished);
         int do_print = t_train - last_print >= 1.0 || finished || do_eval;
         if (do_eval) {
             rc = train_evaluate(&t, o, (uint64_t)ev_count++, &ev);
@@ -215,11 +221,17 @@ int train_single_process(const struct train_args *o)
         if (finished)
             break;
     }
-    printf("done: %lld updates, %llu steps in %.1f s of training (%.0f steps/s); "
-           "win rate vs random %.3f, vs scripted %.3f (%d episodes each, %s)\n",
+    printf("done: %lld updates, %llu steps in %.1f s of training (%.0f steps/s)",
            (long long)t.updates, (unsigned long long)t.col.stats.steps, t_train,
-           (double)t.col.stats.steps / t_train, ev.vs[0].win_rate, ev.vs[1].win_rate,
-           o->eval_episodes, o->eval_greedy ? "greedy" : "sampled");
+           (double)t.col.stats.steps / t_train);
+    if (ev_count)
+        printf("; win rate (wins only) vs random %.3f, vs scripted %.3f (%d episodes each, %s)",
+               ev.vs[0].win_rate, ev.vs[1].win_rate, o->eval_episodes,
+               o->eval_greedy ? "greedy" : "sampled");
+    printf("\n");
+    for (int k = 0; k < 2 && ev_count; k++)
+        printf("  vs %-9s wins %d  draws %d  losses %d\n", k ? "scripted" : "random",
+               ev.vs[k].wins, ev.vs[k].draws, ev.vs[k].losses);
     if (mf)
         fclose(mf);
     rl_trainer_free(&t);

@@ -1,7 +1,6 @@
 /* commands.h — the subcommands of the dshq tool.
  *
- * Each command lives in its own src/cli/cmd_*.c (ls, rm, inspect and
- * region-demo share cmd_region.c) as
+ * Each command lives in its own src/cli/cmd_NAME.c as
  *     int cmd_NAME(int argc, char **argv);
  * where argv[0] is the subcommand's name.  It returns the process exit code:
  * 0 success, 1 failure (after printing what went wrong and what to do),

@@ -6,6 +6,7 @@
 #include "cli/inspect.h"
 #include "cli/inspect_control.h"
 #include "cli/inspect_rollout.h"
+#include "cli/inspect_run.h"
 #include "cli/inspect_weights.h"
 #include "cli/util.h"
 
@@ -14,7 +15,7 @@ static const struct {
     const char *name;
     inspect_printer print;
 } kinds[] = {
-    {DSHQ_SECTION_RAW, "raw", NULL},
+    {DSHQ_SECTION_RAW, "raw", inspect_run},
     {DSHQ_SECTION_WEIGHTS, "weights", inspect_weights},
     {DSHQ_SECTION_LANES, "lanes", inspect_lanes},
     {DSHQ_SECTION_MPSC, "mpsc", inspect_mpsc},

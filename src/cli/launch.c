@@ -317,6 +317,7 @@ int train_launch(struct train_args *a)
     if (a->keep)
         printf("  region kept         /dev/shm/%s (remove with 'dshq rm %s')\n", run.region_name,
                a->run_name);
+    host_install_signals(NULL); /* the run block goes away: signals must not touch it */
     if (a->keep)
         run_detach(&run);
     else

@@ -101,3 +101,11 @@ double cli_parse_double(const char *cmd, const char *opt, const char *val,
     }
     return v;
 }
+
+int cli_want_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}

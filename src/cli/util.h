@@ -27,6 +27,9 @@ long long cli_parse_int(const char *cmd, const char *opt, const char *val,
 double cli_parse_double(const char *cmd, const char *opt, const char *val,
                         double min, double max);
 
+/* 1 when argv holds --help or -h. */
+int cli_want_help(int argc, char **argv);
+
 /* Attaches run to the run NAME (a run name or a region name), printing
  * what went wrong and a hint.  0, or 1 (the exit code). */
 int cli_attach_run(const char *cmd, struct run *run, const char *name, unsigned flags);
