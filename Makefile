@@ -8,6 +8,7 @@
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
 #
 #   make layers    check the layering (also part of `make`)
+#   make check-wasm  compile src/run and src/rl with Emscripten (when installed)
 #
 # Sources are found by wildcard, one folder per layer:
 #   src/transport  -> libdshq    (shared memory only; knows nothing of RL)
@@ -62,7 +63,7 @@ LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers
+.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm
 all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) layers
 
 # The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
@@ -96,6 +97,15 @@ $(BUILD)/obj/%.o: %.c
 # process control, signals, terminal or exit in src/run.  Include paths keep
 # it off src/cli; this keeps it off the host-only parts of libc.
 RUN_FORBIDDEN = '\<(fork|exec[lv]p?e?|waitpid|kill|signal|sigaction|raise|exit|_exit|abort|isatty|tcsetattr|tcgetattr)[[:space:]]*\(|<(signal|termios|sys/wait|sys/ioctl)\.h>'
+# Optional: the portable layers through Emscripten's compiler (syntax and
+# warnings only; `apt-get install emscripten`).  Not part of any other target.
+EMCC ?= emcc
+check-wasm: | $(INC_LINKS)
+	@if ! command -v $(EMCC) >/dev/null; then echo "check-wasm: no $(EMCC); skipped"; exit 0; fi; \
+	for f in $(RUN_SRC); do $(EMCC) -std=gnu11 -Wall -Wextra -Werror -pthread $(INC_run) -fsyntax-only $$f || exit 1; done; \
+	for f in $(RL_SRC); do $(EMCC) -std=gnu11 -Wall -Wextra -Werror -pthread $(INC_rl) -fsyntax-only $$f || exit 1; done; \
+	echo "check-wasm: src/run and src/rl compile for wasm32-emscripten"
+
 layers:
 	$(Q)if grep -nE $(RUN_FORBIDDEN) src/run/*.c src/run/*.h; then \
 	  echo "src/run uses a host-only call or header (above): move it to src/cli"; exit 1; fi

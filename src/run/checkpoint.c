@@ -24,7 +24,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "run/checkpoint.h"
 
@@ -52,6 +51,41 @@ enum {
 };
 _Static_assert(H_CONFIG_LEN == 232, "header layout");
 _Static_assert(H_HEADER_CRC + 4 == CKPT_HEADER_SIZE, "header CRC is the last field");
+
+/* CRC-32 (the zlib / PNG / Ethernet one: reflected, polynomial 0xEDB88320,
+ * initial and final xor ~0), here so that the run layer needs no zlib (a
+ * browser build has none).  crc32_update(0, ...) starts a CRC; feeding the
+ * data in pieces gives the same result as at once. */
+struct crc32_table {
+    uint32_t t[256];
+};
+
+static void crc32_table_init(struct crc32_table *c)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t r = i;
+        for (int k = 0; k < 8; k++)
+            r = (r >> 1) ^ (0xEDB88320u & (0u - (r & 1u)));
+        c->t[i] = r;
+    }
+}
+
+static uint32_t crc32_update(const struct crc32_table *c, uint32_t crc, const void *data,
+                             size_t n)
+{
+    const unsigned char *p = data;
+    crc = ~crc;
+    while (n--)
+        crc = c->t[(crc ^ *p++) & 0xffu] ^ (crc >> 8);
+    return ~crc;
+}
+
+static uint32_t crc32_of(uint32_t crc, const void *data, size_t n)
+{
+    struct crc32_table c;
+    crc32_table_init(&c);
+    return crc32_update(&c, crc, data, n);
+}
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -145,7 +179,8 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 /* Writes n floats as little-endian f32, folding them into *crc. */
-static int write_floats(int fd, const float *v, uint64_t n, uLong *crc)
+static int write_floats(int fd, const float *v, uint64_t n, const struct crc32_table *ct,
+                        uint32_t *crc)
 {
     unsigned char buf[1 << 16];
     const int le = host_is_le();
@@ -160,7 +195,7 @@ static int write_floats(int fd, const float *v, uint64_t n, uLong *crc)
                 put32(buf + 4 * i, u);
             }
         }
-        *crc = crc32(*crc, buf, (uInt)(k * 4));
+        *crc = crc32_update(ct, *crc, buf, k * 4);
         int rc = write_all(fd, buf, k * 4);
         if (rc)
             return rc;
@@ -193,7 +228,7 @@ static void header_encode(unsigned char *h, const struct ckpt_meta *m, uint32_t 
     put64(h + H_BODY_SIZE, body_size);
     put32(h + H_CONFIG_LEN, flags & CKPT_FLAG_CONFIG ? m->config_len : 0);
     memcpy(h + H_ARCH, m->arch, strnlen(m->arch, CKPT_ARCH_LEN - 1));
-    put32(h + H_HEADER_CRC, (uint32_t)crc32(0L, h, H_HEADER_CRC));
+    put32(h + H_HEADER_CRC, crc32_of(0, h, H_HEADER_CRC));
 }
 
 /* fsyncs the directory holding path, so the rename itself is durable. */
@@ -246,21 +281,23 @@ int ckpt_save(const char *path, const struct ckpt_meta *meta, const float *param
 
     unsigned char h[CKPT_HEADER_SIZE];
     memset(h, 0, sizeof h); /* placeholder until the body CRC is known */
-    uLong crc = crc32(0L, Z_NULL, 0);
+    struct crc32_table ct;
+    crc32_table_init(&ct);
+    uint32_t crc = 0;
     const char *what = "write";
     int rc = write_all(fd, h, sizeof h);
     if (!rc)
-        rc = write_floats(fd, params, n, &crc);
+        rc = write_floats(fd, params, n, &ct, &crc);
     if (!rc && adam_m)
-        rc = write_floats(fd, adam_m, n, &crc);
+        rc = write_floats(fd, adam_m, n, &ct, &crc);
     if (!rc && adam_m)
-        rc = write_floats(fd, adam_v, n, &crc);
+        rc = write_floats(fd, adam_v, n, &ct, &crc);
     if (!rc && meta->config_len) {
-        crc = crc32(crc, (const unsigned char *)meta->config, meta->config_len);
+        crc = crc32_update(&ct, crc, meta->config, meta->config_len);
         rc = write_all(fd, meta->config, meta->config_len);
     }
     if (!rc) {
-        header_encode(h, meta, flags, (uint32_t)crc, body_size, realtime_ns());
+        header_encode(h, meta, flags, crc, body_size, realtime_ns());
         ssize_t w = pwrite(fd, h, sizeof h, 0);
         rc = w == (ssize_t)sizeof h ? 0 : (w < 0 ? -errno : -EIO);
     }
@@ -361,7 +398,7 @@ static int header_load(const char *path, struct ckpt_meta *meta, int *fd_out,
     if (have < CKPT_HEADER_SIZE)
         BAD(CKPT_ETRUNC, "checkpoint %s: truncated: %zu bytes, header is %d", path, have,
             CKPT_HEADER_SIZE);
-    uint32_t hcrc = (uint32_t)crc32(0L, h, H_HEADER_CRC);
+    uint32_t hcrc = crc32_of(0, h, H_HEADER_CRC);
     if (hcrc != get32(h + H_HEADER_CRC))
         BAD(CKPT_EHEADERCRC, "checkpoint %s: header damaged (CRC32 %08x, recorded %08x)",
             path, hcrc, get32(h + H_HEADER_CRC));
@@ -515,16 +552,11 @@ int ckpt_load(const char *path, uint64_t expected_shape_hash, uint64_t expected_
         return fail(err, errlen, CKPT_EIO, "cannot read checkpoint %s: %s", path,
                     strerror(-rc));
     }
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (uint64_t off = 0; off < body_size;) { /* crc32 takes uInt lengths */
-        uint64_t k = body_size - off > (1u << 30) ? (1u << 30) : body_size - off;
-        crc = crc32(crc, body + off, (uInt)k);
-        off += k;
-    }
-    if ((uint32_t)crc != body_crc) {
+    uint32_t crc = crc32_of(0, body, body_size);
+    if (crc != body_crc) {
         free(body);
         return fail(err, errlen, CKPT_ECRC, "checkpoint %s: body damaged (CRC32 %08x, "
-                    "recorded %08x)", path, (uint32_t)crc, body_crc);
+                    "recorded %08x)", path, crc, body_crc);
     }
     uint64_t n = m.param_count;
     floats_decode(params, body, n);
