@@ -155,6 +155,9 @@ int main(void)
     CHECK_EQ_INT(dshq(out, sizeof out, "train --resume %s --hidden 32 --updates 1 --run r-%d "
                       "--checkpoint-dir %s", ck1, (int)getpid(), dir), 2);
     HAS(out, "network is 16 wide x 1 layers, but --hidden 32 was asked for");
+    CHECK_EQ_INT(dshq(out, sizeof out, "train --resume %s --print-config", ck1), 0);
+    HAS(out, "hidden = 16\nlayers = 1\n");
+    HAS(out, "deterministic = 0\n"); /* a run setting: this command line's */
     CHECK_EQ_INT(dshq(out, sizeof out, "train --resume %s --updates 2 --workers 1 --envs 8 "
                       "--horizon 16 --eval-episodes 0 --run det1-%d --checkpoint-dir %s", ck1,
                       (int)getpid(), dir), 0);

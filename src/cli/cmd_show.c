@@ -36,12 +36,7 @@ static int key_input(int key)
     }
 }
 
-/* Runs the show on run until q, Ctrl-C, `seconds` or the run's end.  Exit
- * code: 0, or 1 when it could not start or (headless) adopted fewer than
- * min_versions versions. */
-int show_host(struct run *run, int headless, double seconds, const char *opponent,
-              uint64_t seed, int min_versions, int *versions_seen);
-int show_host(struct run *run, int headless, double seconds, const char *opponent,
+/* host.h */int show_host(struct run *run, int headless, double seconds, const char *opponent,
               uint64_t seed, int min_versions, int *versions_seen)
 {
     static struct show_sim s;

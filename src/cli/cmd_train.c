@@ -214,10 +214,7 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
         fprintf(stderr, "dshq train: %s\n", err);
         return 2;
     }
-    if (print_config) {
-        run_config_write(stdout, &a->cfg);
-        return 0;
-    }
+    a->print_config = print_config;
     *exit_now = 0;
     return 0;
 }
@@ -229,5 +226,12 @@ int cmd_train(int argc, char **argv)
     int rc = train_parse(argc, argv, &a, &exit_now);
     if (exit_now)
         return rc;
-    return a.single_process ? train_single_process(&a) : train_launch(&a);
+    struct run_start start = {0};
+    if (a.resume && (rc = train_apply_resume(&a, &start)))
+        return rc;
+    if (a.print_config) {
+        run_config_write(stdout, &a.cfg);
+        return 0;
+    }
+    return a.single_process ? train_single_process(&a) : train_launch(&a, &start);
 }

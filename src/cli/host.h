@@ -26,4 +26,12 @@ void host_install_signals(struct run_block *blk);
 pid_t host_spawn_trainer(struct run *run, const struct trainer_opts *o);
 pid_t host_spawn_worker(struct run *run, uint32_t index, uint32_t restart);
 
+/* Runs the show on run in this process until q, Ctrl-C, `seconds` (0: no
+ * limit) or the run's end, drawn in the terminal unless headless (then one
+ * line per second).  Exit code: 0, or 1 when it could not start or adopted
+ * fewer than min_versions versions.  versions_seen may be NULL.
+ * (src/cli/cmd_show.c) */
+int show_host(struct run *run, int headless, double seconds, const char *opponent,
+              uint64_t seed, int min_versions, int *versions_seen);
+
 #endif

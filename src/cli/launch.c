@@ -46,7 +46,7 @@ static int key_index(const char *name)
 
 /* --resume: reads the checkpoint's header and settings, takes what it must,
  * refuses a conflicting architecture.  0 or an exit code. */
-static int apply_resume(struct train_args *a, struct run_start *start)
+int train_apply_resume(struct train_args *a, struct run_start *start)
 {
     struct ckpt_meta *meta = calloc(1, sizeof *meta);
     char err[512];
@@ -114,7 +114,7 @@ static int apply_resume(struct train_args *a, struct run_start *start)
         used += (size_t)snprintf(taken + used, used < sizeof taken ? sizeof taken - used : 0,
                                  " %s=%s", key->name, v);
     }
-    if (!a->quiet)
+    if (!a->quiet && !a->print_config)
         printf("dshq train: resuming %s (%llu updates, weights version %llu); from the "
                "checkpoint:%s%s\n",
                a->resume, (unsigned long long)meta->updates,
@@ -135,21 +135,15 @@ static int final_eval(const struct run *run, const float *params, int episodes, 
     return rl_evaluate(&run->net, params, opponent, episodes, 0, &ec, 12345, r);
 }
 
-int show_host(struct run *run, int headless, double seconds, const char *opponent,
-              uint64_t seed, int min_versions, int *versions_seen);
-
-int train_launch(struct train_args *a)
+int train_launch(struct train_args *a, const struct run_start *start)
 {
-    struct run_start start = {0};
     int rc;
-    if (a->resume && (rc = apply_resume(a, &start)))
-        return rc;
     if (a->checkpoint_dir && mkdir(a->checkpoint_dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "dshq train: cannot create %s: %s\n", a->checkpoint_dir, strerror(errno));
         return 1;
     }
     static struct run run;
-    rc = run_create(&run, a->run_name, &a->cfg, &start);
+    rc = run_create(&run, a->run_name, &a->cfg, start);
     if (rc == -EEXIST) {
         char name[80];
         snprintf(name, sizeof name, RUN_REGION_PREFIX "%s", a->run_name);
@@ -168,7 +162,7 @@ int train_launch(struct train_args *a)
         fprintf(stderr, "dshq train: replacing the stale region /dev/shm/%s (its creator died)\n",
                 name);
         dshq_region_unlink(name);
-        rc = run_create(&run, a->run_name, &a->cfg, &start);
+        rc = run_create(&run, a->run_name, &a->cfg, start);
     }
     if (rc)
         return cli_fail("train", "cannot create the run's region", rc);

@@ -38,14 +38,14 @@ struct tstate {
     uint64_t lag_n;
 };
 
-static void sum_workers(const struct run_block *b, uint64_t *steps, uint64_t eps[3],
+static void sum_workers(const struct run_block *b, uint32_t workers, uint64_t *steps, uint64_t eps[3],
                         uint64_t wins[3], uint64_t losses[3], uint64_t *ret_micro,
                         uint64_t *len)
 {
     *steps = *ret_micro = *len = 0;
     for (int k = 0; k < 3; k++)
         eps[k] = wins[k] = losses[k] = 0;
-    for (uint32_t i = 0; i < b->config.workers && i < RUN_MAX_WORKERS; i++) {
+    for (uint32_t i = 0; i < workers; i++) {
         const struct run_worker_stats *w = &b->worker[i];
         /* Relaxed: counters for rates; see proc_worker.c. */
         *steps += atomic_load_explicit(&w->steps, memory_order_relaxed);
@@ -63,7 +63,7 @@ static void sum_workers(const struct run_block *b, uint64_t *steps, uint64_t eps
 static void tick(struct run *run, struct tstate *s, uint64_t now)
 {
     uint64_t steps, eps[3], wins[3], losses[3], ret_micro, len;
-    sum_workers(run->blk, &steps, eps, wins, losses, &ret_micro, &len);
+    sum_workers(run->blk, run->cfg.workers, &steps, eps, wins, losses, &ret_micro, &len);
     double dt = (double)(now - s->last_tick_ns) / 1e9;
     if (dt <= 0)
         return;
