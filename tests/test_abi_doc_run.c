@@ -21,7 +21,8 @@ int main(void)
         ABI_FIELD(struct run_config, max_grad_norm), ABI_FIELD(struct run_config, epochs),
         ABI_FIELD(struct run_config, minibatches),   ABI_FIELD(struct run_config, shaping),
         ABI_FIELD(struct run_config, approach),      ABI_FIELD(struct run_config, shaping_end),
-        ABI_FIELD(struct run_config, max_goals),     ABI_FIELD(struct run_config, reserved),
+        ABI_FIELD(struct run_config, max_goals),     ABI_FIELD(struct run_config, self_play),
+        ABI_FIELD(struct run_config, self_play_end), ABI_FIELD(struct run_config, reserved),
     };
     static const struct abi_field blk[] = {
         ABI_FIELD(struct run_block, config),        ABI_FIELD(struct run_block, version),

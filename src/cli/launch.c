@@ -33,7 +33,7 @@
 static const char *const resume_keys[] = {
     "hidden", "layers", "seed", "opponent", "lr", "lr-end", "gamma", "lambda", "clip",
     "vf-coef", "ent-coef", "max-grad-norm", "epochs", "minibatches", "shaping", "shaping-end",
-    "max-goals",
+    "max-goals", "self-play", "self-play-end",
 };
 
 static int key_index(const char *name)

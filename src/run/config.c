@@ -39,6 +39,10 @@ const struct run_config_key run_config_keys[] = {
      "result depends only on seed and config: fixed worker order, one chunk each"},
     {"opponent", RUN_KEY_CHOICE, OFF(opponents), 0, 2, "mix|random|scripted",
      "training opponents (mix: random or scripted, half and half)"},
+    {"self-play", RUN_KEY_F32, OFF(self_play), 0, 1, NULL,
+     "share of episodes against the learner itself (the rest: --opponent)"},
+    {"self-play-end", RUN_KEY_F32, OFF(self_play_end), 0, 1, NULL,
+     "that share at the end of the run (linear)"},
     {"lr", RUN_KEY_F32, OFF(lr), 1e-9, 1, NULL, "Adam learning rate at the start"},
     {"lr-end", RUN_KEY_F32, OFF(lr_end), 0, 1, NULL, "learning rate at the end (linear)"},
     {"gamma", RUN_KEY_F32, OFF(gamma), 0, 1, NULL, "discount"},
@@ -424,10 +428,19 @@ void run_config_to_train(const struct run_config *c, struct rl_train_config *tc)
     tc->approach_coef = c->approach;
     tc->shaping_end = c->shaping_end;
     tc->max_goals = (int)c->max_goals;
+    /* The baselines' split (--opponent), then the self-play share on top. */
+    struct rl_opponent_mix base = tc->mix;
     if (c->opponents == RUN_OPP_RANDOM || c->opponents == RUN_OPP_SCRIPTED) {
-        memset(&tc->mix, 0, sizeof tc->mix);
-        tc->mix.p[c->opponents == RUN_OPP_RANDOM ? RL_OPP_RANDOM : RL_OPP_SCRIPTED] = 1.0f;
-        tc->mix_end = tc->mix;
+        memset(&base, 0, sizeof base);
+        base.p[c->opponents == RUN_OPP_RANDOM ? RL_OPP_RANDOM : RL_OPP_SCRIPTED] = 1.0f;
+    }
+    float sum = base.p[RL_OPP_RANDOM] + base.p[RL_OPP_SCRIPTED];
+    for (int end = 0; end < 2; end++) {
+        struct rl_opponent_mix *m = end ? &tc->mix_end : &tc->mix;
+        float self = end ? c->self_play_end : c->self_play;
+        m->p[RL_OPP_RANDOM] = sum > 0 ? (1.0f - self) * base.p[RL_OPP_RANDOM] / sum : 0;
+        m->p[RL_OPP_SCRIPTED] = sum > 0 ? (1.0f - self) * base.p[RL_OPP_SCRIPTED] / sum : 0;
+        m->p[RL_OPP_SELF] = self;
     }
 }
 

@@ -56,7 +56,9 @@ struct run_config {
     float approach;         /* 116: player-towards-ball shaping (keeps its ratio to shaping) */
     float shaping_end;      /* 120: both scaled by 1 -> shaping_end over the run */
     uint32_t max_goals;     /* 124: goals that end an episode */
-    uint64_t reserved[8];   /* 128: zero */
+    float self_play;        /* 128: share of episodes against the learner itself, at the start */
+    float self_play_end;    /* 132: ... at the end (linear in progress) */
+    uint64_t reserved[7];   /* 136: zero */
 };
 
 _Static_assert(sizeof(struct run_config) == 192, "run_config is three lines");
@@ -66,7 +68,8 @@ _Static_assert(offsetof(struct run_config, seconds) == 64, "abi");
 _Static_assert(offsetof(struct run_config, lr) == 72, "abi");
 _Static_assert(offsetof(struct run_config, epochs) == 104, "abi");
 _Static_assert(offsetof(struct run_config, max_goals) == 124, "abi");
-_Static_assert(offsetof(struct run_config, reserved) == 128, "abi");
+_Static_assert(offsetof(struct run_config, self_play) == 128, "abi");
+_Static_assert(offsetof(struct run_config, reserved) == 136, "abi");
 
 /* One settable key: its name (the flag is --NAME, the file key NAME), where it
  * lives, its range and its help line. */
