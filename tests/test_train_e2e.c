@@ -171,6 +171,15 @@ int main(void)
     if (train_code)
         dump(log);
     CHECK_EQ_INT(train_code, 0);
+    /* Names: the progress lines give the score (draws count half), the
+     * summary wins, draws and losses; "1 worker", not "1 workers". */
+    char grep[640];
+    static const char *const says[] = {"score [0-9.]* (vs ", "vs random .*wins .*draws .*losses",
+                                       ": 1 worker x 16 envs"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(grep, sizeof grep, "grep -q '%s' %s", says[i], log);
+        CHECK_MSG(system(grep) == 0, "the run's output lacks /%s/", says[i]);
+    }
 
     /* After the run (kept with --keep): counters in the region. */
     CHECK(atomic_load(&run.blk->worker[0].restarts) >= 1);
