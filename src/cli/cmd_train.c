@@ -97,6 +97,8 @@ static void usage(FILE *f, const struct run_config *d)
         }
         fprintf(f, "  %-22s %s [%s]\n", left, k->help, range);
     }
+    fprintf(f, "\nWith --single-process, workers, max-lag, lane-slots, transport, when-full and\n"
+               "deterministic have no effect (one process; it is deterministic by updates).\n");
     fprintf(f, "\nWhile it runs: 'dshq show NAME', 'dshq top NAME', 'dshq inspect NAME' and\n"
                "'dshq ctl NAME pause|resume|stop|set lr X' from another terminal.\n");
 }
