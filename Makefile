@@ -7,17 +7,35 @@
 #   make fuzz       build the libFuzzer target for region-header validation (clang)
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
 #
+#   make layers    check the layering (also part of `make`)
+#   make check-wasm  compile src/run and src/rl with Emscripten (when installed)
+#
 # Sources are found by wildcard, one folder per layer:
-#   src/transport  -> libdshq  (shared memory only; knows nothing of RL)
-#   src/rl         -> librl    (environment, network, PPO; knows nothing of shared memory)
-#   src/app        -> the dshq tool and the processes that glue the two together
+#   src/transport  -> libdshq    (shared memory only; knows nothing of RL)
+#   src/rl         -> librl      (environment, network, PPO; knows nothing of shared memory)
+#   src/run        -> libdshqrun (the portable run layer: run block, config, roles
+#                                 trainer / worker / show over a region; no fork,
+#                                 signals, terminal or exit; builds for Emscripten)
+#   src/cli        -> the dshq tool: commands, fork launcher, signals, terminal
+#
+# Layering is enforced by include paths: each layer sees only the folders it
+# may use (links under $(BUILD)/inc/LAYER), so a stray #include fails to build.
+#   transport: include/ + transport        rl: rl only
+#   run: include/ + rl + run               cli, tests, bench: everything
 
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 SANITIZE ?=
-CFLAGS_ALL = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-             $(OPT) -g -fPIC -pthread -Iinclude -Isrc $(SANITIZE) $(EXTRA_CFLAGS)
+CFLAGS_BASE = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+              $(OPT) -g -fPIC -pthread $(SANITIZE) $(EXTRA_CFLAGS)
+CFLAGS_ALL = $(CFLAGS_BASE) -Iinclude -Isrc
+INC        = $(BUILD)/inc
+# Per-layer include paths (see above).
+INC_transport = -Iinclude -I$(INC)/transport
+INC_rl        = -I$(INC)/rl
+INC_run       = -Iinclude -I$(INC)/run
+INC_cli       = -Iinclude -Isrc
 LDFLAGS_ALL = -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
 LDLIBS_ALL  = -lm -lrt -lz
 # Quiet by default; `make V=1` shows the full commands.
@@ -25,30 +43,72 @@ Q = $(if $(V),,@)
 
 LIB_SRC   := $(sort $(wildcard src/transport/*.c))
 RL_SRC    := $(sort $(wildcard src/rl/*.c))
-APP_SRC   := $(sort $(filter-out src/app/main.c,$(wildcard src/app/*.c)))
+RUN_SRC   := $(sort $(wildcard src/run/*.c))
+CLI_SRC   := $(sort $(filter-out src/cli/main.c,$(wildcard src/cli/*.c)))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 RL_OBJ    := $(RL_SRC:%.c=$(BUILD)/obj/%.o)
-APP_OBJ   := $(APP_SRC:%.c=$(BUILD)/obj/%.o)
+RUN_OBJ   := $(RUN_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 LIBDSHQ_A  := $(BUILD)/libdshq.a
 LIBDSHQ_SO := $(BUILD)/libdshq.so
 LIBRL_A    := $(BUILD)/librl.a
-LIBAPP_A   := $(BUILD)/libdshqapp.a
+LIBRUN_A   := $(BUILD)/libdshqrun.a
+LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
-ALL_LIBS   := $(LIBAPP_A) $(LIBRL_A) $(LIBDSHQ_A)
+ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean
-all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(DSHQ)
+.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm
+all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) layers
 
+# The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
+INC_LINKS = $(INC)/transport/transport $(INC)/rl/rl $(INC)/run/rl $(INC)/run/run
+$(INC_LINKS):
+	@mkdir -p $(dir $@)
+	$(Q)ln -sfn $(abspath src/$(notdir $@)) $@
+
+$(BUILD)/obj/src/transport/%.o: src/transport/%.c | $(INC_LINKS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_transport) -MMD -MP -c $< -o $@
+$(BUILD)/obj/src/rl/%.o: src/rl/%.c | $(INC_LINKS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_rl) -MMD -MP -c $< -o $@
+$(BUILD)/obj/src/run/%.o: src/run/%.c | $(INC_LINKS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_run) -MMD -MP -c $< -o $@
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_cli) -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# The run layer must stay portable (Emscripten, threads, Web Workers): no
+# process control, signals, terminal or exit in src/run.  Include paths keep
+# it off src/cli; this keeps it off the host-only parts of libc.
+RUN_FORBIDDEN = '\<(fork|exec[lv]p?e?|waitpid|kill|signal|sigaction|raise|exit|_exit|abort|isatty|tcsetattr|tcgetattr)[[:space:]]*\(|<(signal|termios|sys/wait|sys/ioctl)\.h>'
+# Optional: the portable layers through Emscripten's compiler (syntax and
+# warnings only; `apt-get install emscripten`).  Not part of any other target.
+EMCC ?= emcc
+check-wasm: | $(INC_LINKS)
+	@if ! command -v $(EMCC) >/dev/null; then echo "check-wasm: no $(EMCC); skipped"; exit 0; fi; \
+	for f in $(RUN_SRC); do $(EMCC) -std=gnu11 -Wall -Wextra -Werror -pthread $(INC_run) -fsyntax-only $$f || exit 1; done; \
+	for f in $(RL_SRC); do $(EMCC) -std=gnu11 -Wall -Wextra -Werror -pthread $(INC_rl) -fsyntax-only $$f || exit 1; done; \
+	echo "check-wasm: src/run and src/rl compile for wasm32-emscripten"
+
+layers:
+	$(Q)if grep -nE $(RUN_FORBIDDEN) src/run/*.c src/run/*.h; then \
+	  echo "src/run uses a host-only call or header (above): move it to src/cli"; exit 1; fi
 
 $(LIBDSHQ_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -58,11 +118,14 @@ $(LIBDSHQ_SO): $(LIB_OBJ)
 $(LIBRL_A): $(RL_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(LIBAPP_A): $(APP_OBJ)
+$(LIBRUN_A): $(RUN_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBCLI_A): $(CLI_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(DSHQ): $(BUILD)/obj/src/app/main.o $(ALL_LIBS)
+$(DSHQ): $(BUILD)/obj/src/cli/main.o $(ALL_LIBS)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 

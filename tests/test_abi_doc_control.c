@@ -2,7 +2,7 @@
  * the mailbox (control block, slot, message, payloads), the telemetry block
  * (control block, heartbeat slot) and the metrics blob. */
 #include "abi_doc.h"
-#include "app/metrics.h"
+#include "run/metrics.h"
 #include "check.h"
 #include "dshq/mailbox.h"
 #include "dshq/telemetry.h"

@@ -1,23 +1,41 @@
 /* docs/abi.md tells the truth about a training run's shared block. */
 #include "abi_doc.h"
-#include "app/run.h"
+#include "run/run.h"
 #include "check.h"
 #include "dshq/hash.h"
 
 int main(void)
 {
+    static const struct abi_field cfg[] = {
+        ABI_FIELD(struct run_config, version),       ABI_FIELD(struct run_config, workers),
+        ABI_FIELD(struct run_config, envs),          ABI_FIELD(struct run_config, horizon),
+        ABI_FIELD(struct run_config, hidden),        ABI_FIELD(struct run_config, layers),
+        ABI_FIELD(struct run_config, max_lag),       ABI_FIELD(struct run_config, lane_slots),
+        ABI_FIELD(struct run_config, transport),     ABI_FIELD(struct run_config, when_full),
+        ABI_FIELD(struct run_config, deterministic), ABI_FIELD(struct run_config, opponents),
+        ABI_FIELD(struct run_config, seed),          ABI_FIELD(struct run_config, updates),
+        ABI_FIELD(struct run_config, seconds),       ABI_FIELD(struct run_config, lr),
+        ABI_FIELD(struct run_config, lr_end),        ABI_FIELD(struct run_config, gamma),
+        ABI_FIELD(struct run_config, lambda),        ABI_FIELD(struct run_config, clip),
+        ABI_FIELD(struct run_config, vf_coef),       ABI_FIELD(struct run_config, ent_coef),
+        ABI_FIELD(struct run_config, max_grad_norm), ABI_FIELD(struct run_config, epochs),
+        ABI_FIELD(struct run_config, minibatches),   ABI_FIELD(struct run_config, shaping),
+        ABI_FIELD(struct run_config, approach),      ABI_FIELD(struct run_config, shaping_end),
+        ABI_FIELD(struct run_config, max_goals),     ABI_FIELD(struct run_config, self_play),
+        ABI_FIELD(struct run_config, self_play_end), ABI_FIELD(struct run_config, reserved),
+    };
     static const struct abi_field blk[] = {
-        ABI_FIELD(struct run_block, version),     ABI_FIELD(struct run_block, workers),
-        ABI_FIELD(struct run_block, envs),        ABI_FIELD(struct run_block, horizon),
-        ABI_FIELD(struct run_block, obs_dim),     ABI_FIELD(struct run_block, n_actions),
-        ABI_FIELD(struct run_block, hidden),      ABI_FIELD(struct run_block, layers),
-        ABI_FIELD(struct run_block, seed),        ABI_FIELD(struct run_block, mlp_shape),
-        ABI_FIELD(struct run_block, max_lag),     ABI_FIELD(struct run_block, max_updates),
-        ABI_FIELD(struct run_block, duration_s),  ABI_FIELD(struct run_block, state),
-        ABI_FIELD(struct run_block, state_changed), ABI_FIELD(struct run_block, pad0),
-        ABI_FIELD(struct run_block, start_ns),    ABI_FIELD(struct run_block, progress_ppm),
+        ABI_FIELD(struct run_block, config),        ABI_FIELD(struct run_block, version),
+        ABI_FIELD(struct run_block, obs_dim),       ABI_FIELD(struct run_block, n_actions),
+        ABI_FIELD(struct run_block, pad0),          ABI_FIELD(struct run_block, mlp_shape),
+        ABI_FIELD(struct run_block, version_base),  ABI_FIELD(struct run_block, updates_base),
+        ABI_FIELD(struct run_block, reserved0),     ABI_FIELD(struct run_block, state),
+        ABI_FIELD(struct run_block, state_changed), ABI_FIELD(struct run_block, pad1),
+        ABI_FIELD(struct run_block, start_ns),      ABI_FIELD(struct run_block, progress_ppm),
         ABI_FIELD(struct run_block, shaping_milli), ABI_FIELD(struct run_block, paused),
-        ABI_FIELD(struct run_block, reserved),    ABI_FIELD(struct run_block, worker),
+        ABI_FIELD(struct run_block, shaping_set),   ABI_FIELD(struct run_block, pad2),
+        ABI_FIELD(struct run_block, ctl_refused),   ABI_FIELD(struct run_block, reserved1),
+        ABI_FIELD(struct run_block, worker),
     };
     static const struct abi_field ws[] = {
         ABI_FIELD(struct run_worker_stats, steps),    ABI_FIELD(struct run_worker_stats, chunks),
@@ -26,14 +44,16 @@ int main(void)
         ABI_FIELD(struct run_worker_stats, len_sum),  ABI_FIELD(struct run_worker_stats, restarts),
         ABI_FIELD(struct run_worker_stats, pid),      ABI_FIELD(struct run_worker_stats, version),
     };
-    int errors = abi_doc_check("run_block", sizeof(struct run_block), blk,
+    int errors = abi_doc_check("run_config", sizeof(struct run_config), cfg,
+                               sizeof cfg / sizeof cfg[0]);
+    errors += abi_doc_check("run_block", sizeof(struct run_block), blk,
                                sizeof blk / sizeof blk[0]);
     errors += abi_doc_check("run_worker_stats", sizeof(struct run_worker_stats), ws,
                             sizeof ws / sizeof ws[0]);
     CHECK_EQ_INT(errors, 0);
     /* The canonical string in the document is the one the code hashes. */
     CHECK_EQ_U64(run_block_shape_hash(),
-                 dshq_shape_hash("run/v1;bytes=8320;workers=64;worker_line=128"));
+                 dshq_shape_hash("run/v2;bytes=7488;workers=56;worker_line=128;config=192/v1"));
     puts("abi doc (run): ok");
     return 0;
 }

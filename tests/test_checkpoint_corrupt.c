@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "app/checkpoint.h"
+#include "run/checkpoint.h"
 #include "check.h"
 
 #define N 100

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "app/checkpoint.h"
+#include "run/checkpoint.h"
 #include "check.h"
 
 #define N 12345

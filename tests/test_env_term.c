@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 
-#include "app/term.h"
+#include "cli/term.h"
 #include "rl/env.h"
 
 /* Reads from the pty master until `want` appears or timeout; returns all. */

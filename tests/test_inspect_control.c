@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "app/inspect.h"
-#include "app/metrics.h"
+#include "cli/inspect.h"
+#include "run/metrics.h"
 #include "check.h"
 #include "dshq/mailbox.h"
 #include "dshq/region.h"
@@ -86,7 +86,7 @@ int main(void)
     metrics_init(&mt);
     mt.steps = 987654;
     mt.weights_version = 321;
-    mt.win_rate_ema = 0.75;
+    mt.score_ema = 0.75;
     mt.opponent = METRICS_OPP_SCRIPTED;
     CHECK_EQ_INT(dshq_telemetry_publish(t, metrics_shape_hash(), &mt, sizeof mt), 0);
     CHECK_EQ_INT(dshq_telemetry_register(t, METRICS_ROLE_TRAINER, 0), 0);
@@ -115,7 +115,7 @@ int main(void)
     expect_field(doc, tele, "\"publications\":1");
     expect_field(doc, tele, "\"steps\":987654");
     expect_field(doc, tele, "\"weights_version\":321");
-    expect_field(doc, tele, "\"win_rate_ema\":0.75");
+    expect_field(doc, tele, "\"score_ema\":0.75");
     expect_field(doc, tele, "\"opponent\":\"scripted\"");
     expect_field(doc, tele, "\"mean_return\":\"n/a\"");
     expect_field(doc, tele, "\"role\":\"trainer\"");

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "app/metrics.h"
-#include "app/plot.h"
+#include "run/metrics.h"
+#include "cli/plot.h"
 #include "check.h"
 
 #define POINTS 60
@@ -76,10 +76,10 @@ static void check_svg(const char *svg, size_t want_ret, size_t want_win)
     CHECK_EQ_U64(count(svg, "<polyline"), 2);
     CHECK(strstr(svg, "<script") == NULL);
     CHECK(strstr(svg, ">mean episode return</text>"));
-    CHECK(strstr(svg, ">win rate (EMA)</text>"));
+    CHECK(strstr(svg, ">score (EMA)</text>"));
     CHECK(strstr(svg, ">wall time (s)</text>"));
     CHECK(strstr(svg, ">mean return</text>"));          /* legend */
-    CHECK(strstr(svg, ">win rate vs opponent</text>")); /* legend */
+    CHECK(strstr(svg, ">score vs opponent (win 1, draw 1/2)</text>")); /* legend */
     CHECK(strstr(svg, ">100%</text>") && strstr(svg, ">0%</text>"));
     /* every '<' opens a tag that closes: self-closing or with an end tag */
     CHECK_EQ_U64(count(svg, "<"), count(svg, "/>") + 2 * count(svg, "</"));
@@ -95,13 +95,13 @@ static void check_svg(const char *svg, size_t want_ret, size_t want_win)
     }
     /* The return rises in the data, so the line goes up (y shrinks). */
     CHECK(ys[n - 1] < ys[0]);
-    n = polyline(svg, "win_rate_ema", xs, ys, POINTS * 2);
+    n = polyline(svg, "score_ema", xs, ys, POINTS * 2);
     CHECK_EQ_U64(n, want_win);
     for (size_t i = 0; i < n; i++) {
         CHECK(xs[i] >= 80 && xs[i] <= 870);
         CHECK(ys[i] >= 325 && ys[i] <= 325 + 235); /* inside the lower panel */
     }
-    /* win rate 0.5 at the first point: half way down the lower panel */
+    /* score 0.5 at the first point: half way down the lower panel */
     CHECK_NEAR(ys[0], 325 + 235 / 2.0, 1.0);
 }
 
@@ -110,7 +110,7 @@ int main(void)
     /* 1. The line parser on its own. */
     double w, r, v;
     int hr, hw;
-    const char *good = "{\"wall_s\":1.5,\"mean_return\":-2e-1,\"win_rate_ema\":null,"
+    const char *good = "{\"wall_s\":1.5,\"mean_return\":-2e-1,\"score_ema\":null,"
                        "\"x\":[1,{\"y\":\"a\\\"b\"}],\"t\":true}";
     CHECK_EQ_INT(plot_parse_line(good, strlen(good), &w, &r, &hr, &v, &hw), 1);
     CHECK(w == 1.5 && hr && r == -0.2 && !hw);
@@ -144,7 +144,7 @@ int main(void)
             want_ret++;
         }
         if (i % 15 != 7) {
-            m.win_rate_ema = 0.5 + 0.5 * i / POINTS;
+            m.score_ema = 0.5 + 0.5 * i / POINTS;
             want_win++;
         }
         CHECK_EQ_INT(metrics_write_jsonl(f, &m), 0);
@@ -210,7 +210,7 @@ int main(void)
         CHECK_MSG(strstr(msg, "skipped 4 of 64 lines (3 not JSON objects, 1 without a numeric "
                              "wall_s)") != NULL, "stderr was: %s", msg);
         free(msg);
-        snprintf(cmd, sizeof cmd, "%s plot --help | grep -q 'win rate'", dshq);
+        snprintf(cmd, sizeof cmd, "%s plot --help | grep -q 'score'", dshq);
         CHECK_EQ_INT(system(cmd), 0);
         snprintf(cmd, sizeof cmd, "%s plot %s/missing.jsonl -o %s 2>/dev/null", dshq, dir, out);
         int st = system(cmd);
@@ -223,6 +223,61 @@ int main(void)
         puts("plot: command checked too");
     }
     plot_data_free(&d);
+
+    /* 5. Two runs appended to one file: each opens with a run_begin line
+     * (as the trainer writes it), and the second one's time starts over.
+     * Then an older file without markers, where only the time goes back. */
+    f = fopen(in, "w");
+    CHECK(f);
+    for (int k = 0; k < 2; k++) {
+        fprintf(f, "{\"run_begin\":\"r%d\",\"unix_s\":1,\"seed\":1,\"updates_base\":0}\n", k);
+        for (int i = 0; i < 3 + k; i++) {
+            struct metrics m;
+            metrics_init(&m);
+            m.wall_s = 1.0 + i;
+            m.mean_return = k ? 10.0 + i : -10.0 - i;
+            CHECK_EQ_INT(metrics_write_jsonl(f, &m), 0);
+        }
+    }
+    CHECK_EQ_INT(fclose(f), 0);
+    for (size_t sel = 0; sel <= 2; sel++) {
+        f = fopen(in, "r");
+        memset(&d, 0, sizeof d);
+        d.select = sel;
+        CHECK_EQ_INT(plot_read_jsonl(f, &d), 0);
+        fclose(f);
+        CHECK_EQ_U64(d.runs, 2);
+        CHECK_EQ_U64(d.malformed + d.no_time, 0);
+        CHECK_EQ_U64(d.used, sel == 0 ? 7 : sel == 1 ? 3 : 4);
+        CHECK_EQ_U64(d.other_runs, sel == 0 ? 0 : sel == 1 ? 4 : 3);
+        for (size_t i = 0; i < d.ret.n && sel; i++)
+            CHECK(sel == 1 ? d.ret.y[i] < 0 : d.ret.y[i] > 0); /* only that run's points */
+        plot_data_free(&d);
+    }
+    FILE *old = fopen(out, "w"); /* markers missing: the time going back splits */
+    CHECK(old);
+    fputs("{\"wall_s\":1,\"mean_return\":1}\n{\"wall_s\":2,\"mean_return\":1}\n"
+          "{\"wall_s\":0.5,\"mean_return\":1}\n", old);
+    fclose(old);
+    old = fopen(out, "r");
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(plot_read_jsonl(old, &d), 0);
+    fclose(old);
+    CHECK_EQ_U64(d.runs, 2);
+    plot_data_free(&d);
+    unlink(out);
+    if (dshq && access(dshq, X_OK) == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "%s plot %s -o %s 2>&1 | grep -q 'holds 2 runs'", dshq, in, out);
+        CHECK_EQ_INT(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s plot %s -o %s >/dev/null 2>&1", dshq, in, out);
+        int st = system(cmd);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2); /* refused: the curves would mix */
+        snprintf(cmd, sizeof cmd, "%s plot %s -o %s --run 2 | grep -q '4 return points.*run 2 of 2'",
+                 dshq, in, out);
+        CHECK_EQ_INT(system(cmd), 0);
+        unlink(out);
+    }
     unlink(in);
     rmdir(dir);
     puts("plot: ok");

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "app/metrics.h"
+#include "run/metrics.h"
 #include "check.h"
 #include "dshq/hash.h"
 #include "dshq/telemetry.h"
@@ -24,7 +24,7 @@ int main(void)
 
     /* 2. Shape hash = hash of the canonical string, spelled out here. */
     char canon[2048];
-    size_t n = (size_t)snprintf(canon, sizeof canon, "metrics/v1;size=224");
+    size_t n = (size_t)snprintf(canon, sizeof canon, "metrics/v2;size=224");
     for (size_t i = 0; i < metrics_field_count; i++)
         n += (size_t)snprintf(canon + n, sizeof canon - n, ";%s:%s@%zu", metrics_fields[i].name,
                               metrics_fields[i].is_double ? "f64" : "u64",
@@ -43,7 +43,7 @@ int main(void)
     m.updates = 42;
     m.wall_s = 12.5;
     m.mean_return = -0.25;
-    m.win_rate_ema = 0.875;
+    m.score_ema = 0.875;
     m.learning_rate = 3e-4;
     m.policy_lag_max = 3;
     m.steps_per_s = INFINITY; /* not finite: null as well */
@@ -62,7 +62,7 @@ int main(void)
     CHECK(strstr(buf, "{\"steps\":123456789012,\"updates\":42,") == buf);
     CHECK(strstr(buf, "\"wall_s\":12.5,") != NULL);
     CHECK(strstr(buf, "\"mean_return\":-0.25,") != NULL);
-    CHECK(strstr(buf, "\"win_rate_ema\":0.875,") != NULL);
+    CHECK(strstr(buf, "\"score_ema\":0.875,") != NULL);
     CHECK(strstr(buf, "\"learning_rate\":0.0003,") != NULL);
     CHECK(strstr(buf, "\"policy_lag_max\":3,") != NULL);
     CHECK(strstr(buf, "\"steps_per_s\":null,") != NULL);

@@ -29,7 +29,7 @@ static unsigned char *window_block(struct rl_rollout_buf *b, int T, int E, int D
     *b = (struct rl_rollout_buf){.T = T, .E = E, .obs_dim = D};
     float *f = (float *)block;
     b->obs = f, f += te * D;
-    b->final_obs = f, f += te * D;
+    b->trunc_obs = f, f += te * D;
     b->rew = f, f += te;
     b->logp = f, f += te;
     b->value = f, f += te;
@@ -92,7 +92,7 @@ static void check_replay(const struct rl_mlp *m, const float *params)
                 CHECK_EQ_INT(b.trunc[i], trunc[e]);
                 if (done[e] || trunc[e]) {
                     ended++;
-                    CHECK_MSG(memcmp(b.final_obs + i * D, fin + (size_t)e * D, D * sizeof(float)) == 0,
+                    CHECK_MSG(memcmp(b.trunc_obs + i * D, fin + (size_t)e * D, D * sizeof(float)) == 0,
                               "window %d t %d env %d: final observation differs", w, t, e);
                 }
                 compared++;
@@ -153,10 +153,10 @@ int main(void)
                     CHECK(isfinite(o[k]));
                 if (b.trunc[i]) {
                     n_trunc++;
-                    rl_mlp_forward(&m, params, b.final_obs + i * D, 1, NULL, &v);
+                    rl_mlp_forward(&m, params, b.trunc_obs + i * D, 1, NULL, &v);
                     CHECK(v == b.final_value[i]);
                     /* The time feature says the episode ran out. */
-                    CHECK_NEAR(b.final_obs[i * D + BD_OBS_TIME_LEFT], 0.0, 1e-6);
+                    CHECK_NEAR(b.trunc_obs[i * D + BD_OBS_TIME_LEFT], 0.0, 1e-6);
                     /* ... and the next observation starts a new one. */
                     const float *next = t + 1 < T ? b.obs + (i + E) * D : b.bootstrap_obs + e * D;
                     CHECK_NEAR(next[BD_OBS_TIME_LEFT], 1.0, 1e-6);

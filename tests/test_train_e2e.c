@@ -4,16 +4,18 @@
  * consumed, no chunk used was older than the lag limit, a worker killed with
  * SIGKILL is restarted on its lane, unknown control messages are counted and
  * not obeyed, `dshq ctl` set/pause/resume take effect, the checkpoint is written and resumes with its counters, and
- * the region is gone afterwards. */
+ * the region is gone afterwards.  Then the MPSC ring and the drop policy,
+ * each combination once: every run trains and consumes through what it
+ * says it used. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "app/checkpoint.h"
-#include "app/metrics.h"
-#include "app/run.h"
+#include "run/checkpoint.h"
+#include "run/metrics.h"
+#include "run/run.h"
 #include "check.h"
 #include "dshq/mailbox.h"
 
@@ -98,7 +100,7 @@ int main(void)
     struct run run;
     int rc = -1;
     for (int i = 0; i < 200 && rc; i++) {
-        rc = run_attach(&run, name, 0);
+        rc = run_attach(&run, region, 0);
         if (rc)
             usleep(50000);
     }
@@ -169,6 +171,15 @@ int main(void)
     if (train_code)
         dump(log);
     CHECK_EQ_INT(train_code, 0);
+    /* Names: the progress lines give the score (draws count half), the
+     * summary wins, draws and losses; "1 worker", not "1 workers". */
+    char grep[640];
+    static const char *const says[] = {"score [0-9.]* (vs ", "vs random .*wins .*draws .*losses",
+                                       ": 1 worker x 16 envs"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(grep, sizeof grep, "grep -q '%s' %s", says[i], log);
+        CHECK_MSG(system(grep) == 0, "the run's output lacks /%s/", says[i]);
+    }
 
     /* After the run (kept with --keep): counters in the region. */
     CHECK(atomic_load(&run.blk->worker[0].restarts) >= 1);
@@ -179,7 +190,7 @@ int main(void)
     CHECK_EQ_U64(ms.unknown_type, 1);
     CHECK_EQ_U64(ms.unknown_version, 1);
     struct dshq_ring_stats rs;
-    CHECK_EQ_INT(dshq_lanes_stats(run.lanes_mem, run.lanes_size, &rs, NULL, 0), 0);
+    CHECK_EQ_INT(run_rollouts_stats(&run, &rs), 0);
     CHECK(rs.consumed > 2);
     run_detach(&run);
 
@@ -200,7 +211,12 @@ int main(void)
     CHECK(f);
     uint64_t last_version = 0, consumed = 0;
     int lines = 0;
+    int markers = 0;
     while (fgets(line, sizeof line, f)) {
+        if (strstr(line, "\"run_begin\"")) { /* the line that opens a run */
+            markers++;
+            continue;
+        }
         lines++;
         uint64_t v = json_u64(line, "weights_version");
         CHECK(v >= last_version);
@@ -211,6 +227,7 @@ int main(void)
     }
     fclose(f);
     CHECK(lines >= 3);
+    CHECK_EQ_INT(markers, 1);
     CHECK_MSG(last_version >= 3, "weights version only reached %llu",
               (unsigned long long)last_version);
     CHECK(consumed >= 2);
@@ -244,7 +261,7 @@ int main(void)
     CHECK(stat(path, &st) != 0);
 
     /* dshq eval plays the checkpoint, and refuses a truncated copy. */
-    char cmd[768], out[4096];
+    char cmd[1024], out[4096];
     snprintf(cmd, sizeof cmd, "%s eval %s --vs random --episodes 4 2>&1", dshq_bin(), ckpt);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -258,6 +275,39 @@ int main(void)
     out[n] = 0;
     CHECK_EQ_INT(WEXITSTATUS(pclose(p)), 1);
     CHECK_MSG(strstr(out, "truncated"), "%s", out);
+
+    /* The other transport and full policies, end to end: each run trains,
+     * says what it used, and consumes chunks through it. */
+    static const char *const combos[][2] = {{"mpsc", "drop"}, {"mpsc", "block"}, {"lanes", "drop"}};
+    for (size_t c = 0; c < 3; c++) {
+        char mpath[256], run2[96];
+        snprintf(mpath, sizeof mpath, "%s/m%zu.jsonl", dir, c);
+        snprintf(run2, sizeof run2, "%s-%zu", name, c);
+        snprintf(cmd, sizeof cmd,
+                 "%s train --run %s --transport %s --when-full %s --updates 4 --workers 2 "
+                 "--envs 8 --horizon 16 --hidden 16 --layers 1 --eval-episodes 0 "
+                 "--checkpoint-dir %s --metrics %s 2>&1", dshq_bin(), run2, combos[c][0],
+                 combos[c][1], dir, mpath);
+        p = popen(cmd, "r");
+        n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        CHECK_MSG(WEXITSTATUS(pclose(p)) == 0, "%s", out);
+        char want[64];
+        snprintf(want, sizeof want, "over %s (%s when full)",
+                 !strcmp(combos[c][0], "mpsc") ? "one MPSC ring" : "lanes", combos[c][1]);
+        CHECK_MSG(strstr(out, want), "no '%s' in %s", want, out);
+        CHECK_MSG(strstr(out, "updates             4 (weights version 5)"), "%s", out);
+        CHECK_MSG(strstr(out, "dropped full"), "%s", out);
+        f = fopen(mpath, "r");
+        CHECK(f);
+        consumed = 0;
+        while (fgets(line, sizeof line, f))
+            if (!strstr(line, "run_begin"))
+                consumed = json_u64(line, "chunks_consumed");
+        fclose(f);
+        CHECK_MSG(consumed >= 8, "%s/%s consumed %llu chunks", combos[c][0], combos[c][1],
+                  (unsigned long long)consumed);
+    }
 
     snprintf(rm_args, sizeof rm_args, "rm -rf %s", dir);
     CHECK_EQ_INT(system(rm_args), 0);

@@ -7,7 +7,7 @@
 
 static size_t up64(size_t x) { return (x + 63) & ~(size_t)63; }
 
-int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, int with_final_obs)
+int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, int with_trunc_obs)
 {
     memset(b, 0, sizeof *b);
     if (T < 1 || E < 1 || obs_dim < 1)
@@ -15,9 +15,9 @@ int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, in
     const size_t te = (size_t)T * (size_t)E, ted = te * (size_t)obs_dim;
     const size_t ed = (size_t)E * (size_t)obs_dim;
     size_t off[11], n = 0;
-    /* obs act rew done trunc logp value final_value bootstrap_value final_obs bootstrap_obs */
+    /* obs act rew done trunc logp value final_value bootstrap_value trunc_obs bootstrap_obs */
     const size_t bytes[11] = {ted * 4, te * 4, te * 4, te,     te,    te * 4,
-                              te * 4,  te * 4, (size_t)E * 4, with_final_obs ? ted * 4 : 0, ed * 4};
+                              te * 4,  te * 4, (size_t)E * 4, with_trunc_obs ? ted * 4 : 0, ed * 4};
     for (int i = 0; i < 11; i++) {
         off[i] = n;
         n += up64(bytes[i]);
@@ -38,7 +38,7 @@ int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, in
     b->value = (float *)(mem + off[6]);
     b->final_value = (float *)(mem + off[7]);
     b->bootstrap_value = (float *)(mem + off[8]);
-    b->final_obs = with_final_obs ? (float *)(mem + off[9]) : NULL;
+    b->trunc_obs = with_trunc_obs ? (float *)(mem + off[9]) : NULL;
     b->bootstrap_obs = (float *)(mem + off[10]);
     return 0;
 }

@@ -43,13 +43,13 @@ struct rl_rollout_view {
     /* Optional, never read by GAE or PPO (NULL allowed): the observations
      * behind final_value and bootstrap_value, for a consumer that wants to
      * re-evaluate them with newer weights. */
-    const float *final_obs;       /* [T][E][obs_dim], meaningful where trunc */
+    const float *trunc_obs;       /* [T][E][obs_dim], meaningful where trunc */
     const float *bootstrap_obs;   /* [E][obs_dim] */
 };
 
 /* The writable twin of the view: where a collector puts one window.  The
  * memory may be anything the caller owns (the single-process loop's arrays,
- * a chunk claimed in a shared-memory lane).  final_obs and bootstrap_obs may
+ * a chunk claimed in a shared-memory lane).  trunc_obs and bootstrap_obs may
  * be NULL; every other array is required. */
 struct rl_rollout_buf {
     int T, E, obs_dim;
@@ -62,7 +62,7 @@ struct rl_rollout_buf {
     float *value;           /* [T][E] */
     float *final_value;     /* [T][E] (0 where not trunc) */
     float *bootstrap_value; /* [E] */
-    float *final_obs;       /* [T][E][obs_dim] or NULL */
+    float *trunc_obs;       /* [T][E][obs_dim] or NULL */
     float *bootstrap_obs;   /* [E][obs_dim] or NULL */
 };
 
@@ -72,14 +72,14 @@ static inline struct rl_rollout_view rl_rollout_buf_view(const struct rl_rollout
     struct rl_rollout_view v = {b->T,     b->E,           b->obs_dim,         b->obs,
                                 b->act,   b->rew,         b->done,            b->trunc,
                                 b->logp,  b->value,       b->final_value,     b->bootstrap_value,
-                                b->final_obs, b->bootstrap_obs};
+                                b->trunc_obs, b->bootstrap_obs};
     return v;
 }
 
 /* Allocates every array of a T x E x obs_dim buffer in one 64-byte aligned
- * block (final_obs included when with_final_obs).  0 or -EINVAL / -ENOMEM;
+ * block (trunc_obs included when with_trunc_obs).  0 or -EINVAL / -ENOMEM;
  * rl_rollout_buf_free releases it. */
-int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, int with_final_obs);
+int rl_rollout_buf_alloc(struct rl_rollout_buf *b, int T, int E, int obs_dim, int with_trunc_obs);
 void rl_rollout_buf_free(struct rl_rollout_buf *b);
 
 #endif

@@ -199,8 +199,8 @@ int rl_collect(struct rl_collector *c, const float *params, const float *opp_par
             c->stats.goal_ret_sum += (double)ep->goals[0] - (double)ep->goals[1];
             c->stats.len_sum += (double)ep->length / (double)bd_env_config(c->env)->frame_skip;
             c->opp[e] = (uint8_t)draw_opponent(&c->mix, &c->rng_mix);
-            if (out->final_obs)
-                memcpy(out->final_obs + ((size_t)t * E + e) * D, c->final_obs + (size_t)e * D,
+            if (out->trunc_obs)
+                memcpy(out->trunc_obs + ((size_t)t * E + e) * D, c->final_obs + (size_t)e * D,
                        (size_t)D * sizeof(float));
             if (trunc[e] && !done[e]) {
                 memcpy(c->tmp_obs + (size_t)n_trunc * D, c->final_obs + (size_t)e * D,
