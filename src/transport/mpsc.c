@@ -66,6 +66,14 @@
 #define DEAD_CHECK_NS (2 * 1000 * 1000)
 #define STUCK_SLICE_NS (5 * 1000 * 1000)
 
+/* Test hook: a test that compiles this file itself may define it to run
+ * code at a labelled step (to build an exact interleaving by hand).  The
+ * library never defines it. */
+#ifndef MPSC_TEST_HOOK
+#define MPSC_TEST_HOOK(step, producer) ((void)0)
+#endif
+enum { MPSC_STEP_FULL_BY_CACHE = 1 };
+
 struct mpsc_view {
     struct dshq_mpsc_ctrl *ctrl;
     struct dshq_mpsc_entry *entries; /* [max_producers] */
@@ -305,9 +313,21 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
         uint64_t r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
         for (;;) {
             if (r - p->tail_cache >= p->v.capacity) {
+                MPSC_TEST_HOOK(MPSC_STEP_FULL_BY_CACHE, p);
                 /* P1: acquire pairs with C3. */
                 p->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
-                if (r - p->tail_cache >= p->v.capacity)
+                uint64_t used = r - p->tail_cache;
+                if (used > (UINT64_C(1) << 63)) {
+                    /* tail is past r: while we were between the two loads
+                     * others reserved and the consumer released beyond r,
+                     * so r is stale (the unsigned difference wrapped).
+                     * Relaxed, as above: reserve >= the tail we just
+                     * acquired (a release of tail follows the commits of
+                     * the positions below it, each after its R1). */
+                    r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
+                    continue;
+                }
+                if (used >= p->v.capacity)
                     break; /* full */
             }
             /* I1: release (see the essay): the consumer may only read this
