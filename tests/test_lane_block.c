@@ -72,7 +72,7 @@ static void run(uint32_t flags)
     CHECK_EQ_INT(dshq_lane_consumer_open(sec, size, &c), 0);
 
     /* 1. Consumer sleeps on an empty section; a commit wakes it. */
-    pid_t a = fork();
+    pid_t a = ru_fork();
     CHECK(a >= 0);
     if (a == 0)
         _exit(child_wake_consumer());
@@ -85,7 +85,7 @@ static void run(uint32_t flags)
     CHECK_EQ_U64(atomic_load(&((struct dshq_lanes_ctrl *)sec)->data_ready.ev.waiters), 0);
 
     /* 2. Producer sleeps on a full lane; a release wakes it. */
-    pid_t b = fork();
+    pid_t b = ru_fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child_blocked_producer());

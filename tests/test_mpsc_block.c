@@ -51,7 +51,7 @@ static void run(uint32_t flags)
     struct dshq_mpsc_consumer *c;
     CHECK_EQ_INT(dshq_mpsc_consumer_open(sec, size, &c), 0);
 
-    pid_t a = fork();
+    pid_t a = ru_fork();
     CHECK(a >= 0);
     if (a == 0)
         _exit(child(0));
@@ -62,7 +62,7 @@ static void run(uint32_t flags)
     CHECK_EQ_INT(dshq_mpsc_release(c, &s), 0);
     ru_wait_ok(a);
 
-    pid_t b = fork();
+    pid_t b = ru_fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child(1));

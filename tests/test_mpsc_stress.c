@@ -83,7 +83,7 @@ static void run(uint32_t policy, uint32_t flags)
 
     pid_t pids[NPROD];
     for (uint32_t i = 0; i < NPROD; i++) {
-        pids[i] = fork();
+        pids[i] = ru_fork();
         CHECK(pids[i] >= 0);
         if (pids[i] == 0)
             _exit(producer(name, i, policy));
