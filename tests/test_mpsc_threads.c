@@ -37,9 +37,14 @@ static void *producer(void *arg)
     struct dshq_mpsc_producer *p;
     CHECK_EQ_INT(dshq_mpsc_producer_open(sec, size, &p), 0);
     uint64_t n = 0;
+    /* The last producer uses batch claims of up to 4 slots. */
+    int batch = id == NPROD - 1;
     for (uint64_t seq = 0; seq < M; seq++) {
-        struct dshq_slot s;
-        int rc = dshq_mpsc_claim(p, 10LL * 1000 * 1000 * 1000, &s);
+        struct dshq_slot s, sb[4];
+        uint32_t got = 1;
+        int rc = batch ? dshq_mpsc_claim_batch(p, M - seq < 4 ? (uint32_t)(M - seq) : 4,
+                                               10LL * 1000 * 1000 * 1000, sb, &got)
+                       : dshq_mpsc_claim(p, 10LL * 1000 * 1000 * 1000, &s);
         if (rc == DSHQ_RING_FULL) {
             CHECK(policy == DSHQ_RING_DROP);
             atomic_store(&attempted[id], seq + 1);
@@ -51,12 +56,22 @@ static void *producer(void *arg)
             continue;
         }
         CHECK_EQ_INT(rc, 0);
+        if (batch)
+            s = sb[0];
         atomic_store(&entry[id], s.lane);
-        uint64_t hdr[2] = {id, seq};
-        memcpy(s.data, hdr, 16);
-        ru_fill((unsigned char *)s.data + 16, SLOT - 16, ru_key(id, seq));
-        CHECK_EQ_INT(dshq_mpsc_commit(p), 0);
-        atomic_store(&committed[id], ++n);
+        CHECK(got >= 1 && got <= 4);
+        for (uint32_t i = 0; i < got; i++) {
+            struct dshq_slot *d = batch ? &sb[i] : &s;
+            if (batch)
+                CHECK_EQ_U64(d->seq, sb[0].seq + i);
+            uint64_t hdr[2] = {id, seq + i};
+            memcpy(d->data, hdr, 16);
+            ru_fill((unsigned char *)d->data + 16, SLOT - 16, ru_key(id, seq + i));
+        }
+        CHECK_EQ_INT(batch ? dshq_mpsc_commit_batch(p) : dshq_mpsc_commit(p), 0);
+        n += got;
+        seq += got - 1;
+        atomic_store(&committed[id], n);
         /* Last: "attempted == M" means every commit is already visible. */
         atomic_store(&attempted[id], seq + 1);
     }

@@ -304,6 +304,14 @@ void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p);
 int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns,
                     struct dshq_slot *out);
 int dshq_mpsc_commit(struct dshq_mpsc_producer *p);
+/* Batch claim: reserves up to max consecutive slots with one reservation
+ * (as many as there is room for, at least 1; a full ring is handled as in
+ * dshq_mpsc_claim) and fills slots[0..*count-1].  Fill them all, then
+ * dshq_mpsc_commit_batch publishes them together (one wake-up).  The
+ * consumer sees them as ordinary slots.  -EINVAL for max 0. */
+int dshq_mpsc_claim_batch(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_ns,
+                          struct dshq_slot *slots, uint32_t *count);
+int dshq_mpsc_commit_batch(struct dshq_mpsc_producer *p);
 
 int dshq_mpsc_consumer_open(void *section, uint64_t size,
                             struct dshq_mpsc_consumer **out);

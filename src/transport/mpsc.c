@@ -48,6 +48,15 @@
  * verdict to the next check.  The skipped slot is given back with tail like
  * any other, and the dead producer's half-written bytes are never read.
  *
+ * Batches.  dshq_mpsc_claim_batch reserves n consecutive positions with
+ * one CAS (intent = the first); commit stores their commit words last to
+ * first, the first one last (P2, with the wake).  A consumer reaches a
+ * later position of a batch only after it saw the first one committed,
+ * and then (P2 release, C1 acquire) it sees the others too, so it can
+ * never be stuck inside a live batch; only the first position is ever
+ * waited for, and that is the intent.  If the holder dies, the first is
+ * skipped as above and each later one has no live intent: skipped too.
+ *
  * The cost per slot: one CAS on the shared reserve line, one release store
  * of the producer's intent (its own line), one release store of the commit
  * word, and the wake check; the consumer makes one acquire load per slot
@@ -91,7 +100,8 @@ struct dshq_mpsc_producer {
     int claimed;
     int cheap;           /* wake: release stores (membarrier mode, registered) */
     uint64_t owner;
-    uint64_t pos;        /* the claimed position */
+    uint64_t pos;        /* the (first) claimed position */
+    uint32_t count;      /* positions claimed from pos (1, or a batch) */
     uint64_t tail_cache; /* last tail seen (P1) */
     uint64_t committed, dropped, blocked; /* private copies: single writer */
 };
@@ -303,20 +313,26 @@ static void counter_bump(_Atomic uint64_t *c, uint64_t *mine)
     atomic_store_explicit(c, ++*mine, memory_order_relaxed);
 }
 
-int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dshq_slot *out)
+/* Reserves 1..max consecutive positions (as many as there is room for, up
+ * to max); 0 with p->pos / p->count set, or DSHQ_RING_FULL. */
+static int claim_n(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_ns)
 {
     struct dshq_mpsc_ctrl *c = p->v.ctrl;
     uint64_t deadline = 0;
     int counted_block = 0;
+    if (max > p->v.capacity)
+        max = p->v.capacity;
     while (!p->claimed) {
         /* Relaxed: a guess; the CAS below validates it. */
         uint64_t r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
+        uint32_t n = 0;
         for (;;) {
-            if (r - p->tail_cache >= p->v.capacity) {
+            uint64_t used = r - p->tail_cache;
+            if (used >= p->v.capacity || (max > 1 && p->v.capacity - used < max)) {
                 MPSC_TEST_HOOK(MPSC_STEP_FULL_BY_CACHE, p);
                 /* P1: acquire pairs with C3. */
                 p->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
-                uint64_t used = r - p->tail_cache;
+                used = r - p->tail_cache;
                 if (used > (UINT64_C(1) << 63)) {
                     /* tail is past r: while we were between the two loads
                      * others reserved and the consumer released beyond r,
@@ -330,16 +346,18 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
                 if (used >= p->v.capacity)
                     break; /* full */
             }
+            n = p->v.capacity - (uint32_t)used < max ? p->v.capacity - (uint32_t)used : max;
             /* I1: release (see the essay): the consumer may only read this
              * intent once R1 below is visible to it. */
             atomic_store_explicit(&p->e->intent, r, memory_order_release);
             /* R1: acq_rel; release pairs with C0 (the intent above is
              * visible to a consumer that sees reserve > r); acquire keeps
              * the chain of reservations ordered. */
-            if (atomic_compare_exchange_weak_explicit(&c->reserve, &r, r + 1,
+            if (atomic_compare_exchange_weak_explicit(&c->reserve, &r, r + n,
                                                       memory_order_acq_rel,
                                                       memory_order_relaxed)) {
                 p->pos = r;
+                p->count = n;
                 p->claimed = 1;
                 break;
             }
@@ -365,11 +383,40 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
         if (!ring_sleep(&c->space, p->v.wake_mode, mpsc_has_room, p, deadline))
             return DSHQ_RING_FULL;
     }
-    out->data = mpsc_slot(&p->v, p->pos);
+    return 0;
+}
+
+static void slot_out(const struct dshq_mpsc_producer *p, uint64_t pos, struct dshq_slot *out)
+{
+    out->data = mpsc_slot(&p->v, pos);
     out->size = p->v.slot_size;
-    out->seq = p->pos;
+    out->seq = pos;
     out->lane = p->index;
     out->pad = 0;
+}
+
+int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dshq_slot *out)
+{
+    int rc = claim_n(p, 1, timeout_ns);
+    if (rc)
+        return rc;
+    slot_out(p, p->pos, out);
+    return 0;
+}
+
+int dshq_mpsc_claim_batch(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_ns,
+                          struct dshq_slot *slots, uint32_t *count)
+{
+    *count = 0;
+    if (max == 0 || !slots)
+        return -EINVAL;
+    int rc = claim_n(p, max, timeout_ns);
+    if (rc)
+        return rc;
+    uint32_t n = p->count < max ? p->count : max;
+    for (uint32_t i = 0; i < n; i++)
+        slot_out(p, p->pos + i, &slots[i]);
+    *count = n;
     return 0;
 }
 
@@ -388,13 +435,27 @@ int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
     if (!p->claimed)
         return -EINVAL;
     p->claimed = 0;
+    /* A batch is published last to first: the consumer takes positions in
+     * order, so it can only wait on the first one, and once it sees that
+     * (P2 below, acquire in C1) it also sees the later ones' words, stored
+     * before it with release order (P2b).  One wake per batch. */
+    for (uint32_t i = p->count; i-- > 1;)
+        atomic_store_explicit(&p->v.commits[(p->pos + i) & p->v.mask], p->pos + i + 1,
+                              memory_order_release); /* P2b: pairs with C1 */
     /* P2: release pairs with C1: the slot's bytes before its commit word.
      * Also K1 of the wake protocol (seq_cst, or release plus the sleeper's
      * membarrier). */
     ring_publish(&p->v.commits[p->pos & p->v.mask], p->pos + 1, p->cheap);
     ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
-    counter_bump(&p->e->committed, &p->committed);
+    /* Relaxed store of a private running total (see counter_bump). */
+    p->committed += p->count;
+    atomic_store_explicit(&p->e->committed, p->committed, memory_order_relaxed);
     return 0;
+}
+
+int dshq_mpsc_commit_batch(struct dshq_mpsc_producer *p)
+{
+    return dshq_mpsc_commit(p);
 }
 
 /* --------------------------------------------------------------- consumer */
