@@ -691,6 +691,7 @@ typedef double (*chunk_fn)(size_t, uint64_t);
 /* Median GB/s of `reps` runs, each moving mib_per_rep MiB (at least 16
  * chunks). */
 static int verbose;
+static const char *only; /* --only: part 2 methods whose name contains it */
 
 struct chunk_job {
     chunk_fn fn;
@@ -1210,7 +1211,7 @@ static void part2(void)
     for (int r = 0; r < reps; r++) {
         rtt[r] = place_probe();
         for (int m = 0; m < NM; m++) {
-            if (!ms[m].fn) {
+            if (!ms[m].fn || (only && !strstr(ms[m].name, only))) {
                 v[m][r] = -1;
                 continue;
             }
@@ -1259,6 +1260,8 @@ int main(int argc, char **argv)
                 DIE("--cpus wants A,B[,C] (consumer, producer, second producer)");
         } else if (!strcmp(argv[i], "--limit") && v)
             place_limit_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && v)
+            only = argv[++i];
         else if (!strcmp(argv[i], "-v"))
             verbose = 1;
         else if (!strcmp(argv[i], "--part") && v)

@@ -103,6 +103,7 @@ struct dshq_mpsc_producer {
     uint64_t pos;        /* the (first) claimed position */
     uint32_t count;      /* positions claimed from pos (1, or a batch) */
     uint64_t tail_cache; /* last tail seen (P1) */
+    uint64_t guess;      /* where the next reservation probably starts */
     uint64_t committed, dropped, blocked; /* private copies: single writer */
 };
 
@@ -114,6 +115,7 @@ struct dshq_mpsc_consumer {
     uint64_t tail;       /* private copy of ctrl->tail */
     uint64_t consumed, unblocked;
     uint64_t stuck_pos, stuck_since, last_check;
+    uint32_t misses;     /* zero-timeout polls that found nothing */
     uint8_t *skipped;    /* [capacity]: position read-ahead of tail was skipped */
 };
 
@@ -278,6 +280,8 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
         atomic_fetch_add_explicit(&e->reclaims, 1, memory_order_relaxed);
     /* P1 (first): acquire pairs with C3. */
     p->tail_cache = atomic_load_explicit(&v.ctrl->tail, memory_order_acquire);
+    /* Relaxed: a guess (see claim). */
+    p->guess = atomic_load_explicit(&v.ctrl->reserve, memory_order_relaxed);
     *out = p;
     return 0;
 }
@@ -323,8 +327,11 @@ static int claim_n(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_n
     if (max > p->v.capacity)
         max = p->v.capacity;
     while (!p->claimed) {
-        /* Relaxed: a guess; the CAS below validates it. */
-        uint64_t r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
+        /* Our own last reservation's end: a guess the CAS below validates
+         * (a failed CAS returns the true value).  No load of `reserve`
+         * first: on the producers' hot line a load and then a CAS would
+         * cost two transfers of the line where the CAS alone costs one. */
+        uint64_t r = p->guess;
         uint32_t n = 0;
         for (;;) {
             uint64_t used = r - p->tail_cache;
@@ -358,6 +365,7 @@ static int claim_n(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_n
                                                       memory_order_relaxed)) {
                 p->pos = r;
                 p->count = n;
+                p->guess = r + n;
                 p->claimed = 1;
                 break;
             }
@@ -587,6 +595,19 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq
             out->pad = 0;
             return 0;
         }
+        /* Wait on the commit word alone first: `reserve` is the producers'
+         * hot line, and a consumer reading it at every miss would pull it
+         * away from them at every CAS.  It is read only once the spin is
+         * over (or at every 16th miss of a zero-timeout poll), which is
+         * all the dead-reservation check needs. */
+        struct poll_arg a = {c};
+        if (timeout_ns != 0 && !spun) {
+            spun = 1;
+            if (ring_spin(poll_ready, &a, deadline))
+                continue;
+        } else if (timeout_ns == 0 && (++c->misses & 15) != 0) {
+            return DSHQ_RING_EMPTY;
+        }
         /* C0: acquire pairs with R1: if pos is reserved, its reserver's
          * intent (I1) is visible to reserver_dead. */
         uint64_t reserved = atomic_load_explicit(&c->v.ctrl->reserve, memory_order_acquire);
@@ -607,12 +628,6 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq
         }
         if (timeout_ns == 0)
             return DSHQ_RING_EMPTY;
-        struct poll_arg a = {c};
-        if (!spun) {
-            spun = 1;
-            if (ring_spin(poll_ready, &a, deadline))
-                continue;
-        }
         if (deadline != UINT64_MAX && dshq_now_ns() >= deadline)
             return DSHQ_RING_EMPTY;
         /* Sleep until a commit, the deadline, or (when stuck) the next
