@@ -55,6 +55,7 @@
 #include "dshq/region.h"
 #include "dshq/wait.h"
 #include "dshq/weights.h"
+#include "transport/owner.h"
 
 #define CTRL_BYTES ((uint64_t)sizeof(struct dshq_weights_ctrl))
 #define ADOPT_TRIES 64          /* adopt attempts before -EAGAIN */
@@ -116,31 +117,10 @@ static inline uint32_t pins_held(uint64_t p) { return (uint32_t)p; }
 static inline uint32_t pins_pending(uint64_t p) { return (uint32_t)(p >> 32); }
 #define PINS_NONE pins_pack(DSHQ_WEIGHTS_NONE, DSHQ_WEIGHTS_NONE)
 
-static uint64_t owner_self(void)
-{
-    int32_t pid = (int32_t)getpid();
-    return (uint64_t)(uint32_t)pid |
-           (uint64_t)(uint32_t)dshq_process_start_ticks(pid) << 32;
-}
-
-static int32_t owner_pid(uint64_t w)
-{
-    return (int32_t)(uint32_t)(w & 0x7fffffffu);
-}
-
-/* 1 when the process named by owner word w (reclaim mark ignored) is alive
- * and is the same process (start time matches), 0 otherwise. */
-static int owner_alive(uint64_t w)
-{
-    int32_t pid = owner_pid(w);
-    if (pid <= 0 || dshq_process_alive(pid, 0) != DSHQ_CREATOR_ALIVE)
-        return 0;
-    uint32_t want = (uint32_t)(w >> 32);
-    uint64_t now = dshq_process_start_ticks(pid);
-    if (want && now && (uint32_t)now != want)
-        return 0; /* the pid was reused */
-    return 1;
-}
+/* Owner words are the library's one-word owner protocol (transport/owner.h). */
+#define owner_self dshq_owner_self
+#define owner_pid dshq_owner_pid
+#define owner_alive dshq_owner_alive
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -298,30 +278,23 @@ int dshq_weights_wait(struct dshq_weights *ch, uint64_t after_version, int64_t t
 
 int dshq_weights_reclaim(struct dshq_weights *ch)
 {
-    uint64_t me = owner_self();
     int freed = 0;
     for (uint32_t i = 0; i < ch->nslots; i++) {
         struct dshq_weights_slot *s = &ch->slots[i];
-        /* Relaxed: only a candidate; the CAS below decides. */
-        uint64_t o = atomic_load_explicit(&s->owner, memory_order_relaxed);
-        uint64_t who = o & ~DSHQ_WEIGHTS_OWNER_RECLAIM;
-        if (o == 0 || who == me || owner_alive(who))
-            continue; /* free, ours, alive, or a live reclaimer at work */
-        /* RC1: only one reclaimer wins the slot; the word now names us, so a
-         * reclaimer that dies here is itself replaced later.  Acquire: we
-         * read nothing the dead owner wrote, but it costs nothing. */
-        if (!atomic_compare_exchange_strong_explicit(&s->owner, &o, me | DSHQ_WEIGHTS_OWNER_RECLAIM,
-                                                     memory_order_acquire, memory_order_relaxed))
-            continue;
+        /* RC1: only one reclaimer wins the slot (owner.h OW3); the word now
+         * names us, marked, so a reclaimer that dies here is itself
+         * replaced later. */
+        if (!dshq_owner_reclaim_begin(&s->owner, NULL))
+            continue; /* free, ours, alive, or another reclaimer won */
         /* RC2: drop the dead reader's pins.  Release continues the slot's
          * release sequence for the writer's W2 (a dead reader reads nothing
          * more, so nothing else needs ordering). */
         atomic_store_explicit(&s->pins, PINS_NONE, memory_order_release);
         /* Relaxed: informational. */
         atomic_store_explicit(&s->version, 0, memory_order_relaxed);
-        /* RC3: free the slot; release pairs with RA1 of the next attach, so
-         * the new owner starts from the cleared pins. */
-        atomic_store_explicit(&s->owner, 0, memory_order_release);
+        /* RC3: free the slot (OW4); release pairs with RA1 of the next
+         * attach, so the new owner starts from the cleared pins. */
+        dshq_owner_reclaim_end(&s->owner);
         /* Relaxed: a counter for inspect. */
         atomic_fetch_add_explicit(&ch->ctrl->reclaims, 1, memory_order_relaxed);
         freed++;
@@ -361,27 +334,18 @@ int dshq_weights_writer_attach(struct dshq_weights *ch, struct dshq_weights_writ
 {
     struct dshq_weights_ctrl *c = ch->ctrl;
     uint64_t me = owner_self();
-    int takeover = 0;
-    /* Relaxed: only the expected value of the CAS. */
-    uint64_t cur = atomic_load_explicit(&c->writer, memory_order_relaxed);
-    for (;;) {
-        if (cur != 0) {
-            if (owner_alive(cur))
-                return -EBUSY;
-            takeover = 1;
-        }
-        /* WA1: acquire pairs with WD1 (the previous writer's release of the
-         * role): its last commit is visible to us. */
-        if (atomic_compare_exchange_weak_explicit(&c->writer, &cur, me, memory_order_acquire,
-                                                  memory_order_relaxed))
-            break;
-        takeover = 0;
-    }
+    /* WA1 (owner.h OW1): one CAS on the writer word, from free or from the
+     * very word of a dead writer; acquire pairs with WD1 (the previous
+     * writer's release of the role): its last commit is visible to us. */
+    int took = dshq_owner_take(&c->writer, NULL);
+    if (took < 0)
+        return took;
+    int takeover = took == DSHQ_OWNER_TOOK_OVER;
     /* Relaxed, the reads below: we are the only writer now (WA1). */
     uint64_t seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
     uint32_t active = atomic_load_explicit(&c->active_idx, memory_order_relaxed);
     if (active >= ch->nbuf) {
-        atomic_store_explicit(&c->writer, 0, memory_order_release); /* WD1 */
+        dshq_owner_drop(&c->writer); /* WD1 */
         return DSHQ_ECORRUPT;
     }
     if (seq & 1) {
@@ -390,7 +354,7 @@ int dshq_weights_writer_attach(struct dshq_weights *ch, struct dshq_weights_writ
     }
     struct dshq_weights_writer *w = calloc(1, sizeof *w);
     if (!w) {
-        atomic_store_explicit(&c->writer, 0, memory_order_release); /* WD1 */
+        dshq_owner_drop(&c->writer); /* WD1 */
         return -ENOMEM;
     }
     w->ch = ch;
@@ -414,8 +378,8 @@ void dshq_weights_writer_detach(struct dshq_weights_writer *w)
         return;
     /* A begun buffer stays odd: it is not active and no reader holds it, and
      * the next begin that picks it keeps it odd until its commit. */
-    /* WD1: release pairs with WA1 of the next writer. */
-    atomic_store_explicit(&w->ch->ctrl->writer, 0, memory_order_release);
+    /* WD1 (owner.h OW2): release pairs with WA1 of the next writer. */
+    dshq_owner_drop(&w->ch->ctrl->writer);
     free(w);
 }
 
@@ -596,16 +560,13 @@ int dshq_weights_reader_attach(struct dshq_weights *ch, uint64_t expected_shape,
     struct dshq_weights_reader *rd = calloc(1, sizeof *rd);
     if (!rd)
         return -ENOMEM;
-    uint64_t me = owner_self();
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < ch->nslots; i++) {
             struct dshq_weights_slot *s = &ch->slots[i];
-            uint64_t zero = 0;
-            /* RA1: acquire pairs with RD2 / RC3 (the release that freed the
-             * slot): we start from its cleared pins. */
-            if (atomic_compare_exchange_strong_explicit(&s->owner, &zero, me,
-                                                        memory_order_acquire,
-                                                        memory_order_relaxed)) {
+            /* RA1 (owner.h OW1, free slots only): acquire pairs with RD2 /
+             * RC3 (the release that freed the slot): we start from its
+             * cleared pins. */
+            if (dshq_owner_take_free(&s->owner) == 0) {
                 rd->ch = ch;
                 rd->slot = s;
                 rd->index = i;
@@ -645,8 +606,8 @@ void dshq_weights_reader_detach(struct dshq_weights_reader *rd)
     if (!rd)
         return;
     dshq_weights_release(rd);
-    /* RD2: release pairs with RA1 of the next owner of the slot. */
-    atomic_store_explicit(&rd->slot->owner, 0, memory_order_release);
+    /* RD2 (owner.h OW2): release pairs with RA1 of the next owner. */
+    dshq_owner_drop(&rd->slot->owner);
     free(rd);
 }
 
