@@ -183,6 +183,9 @@ struct dshq_mailbox_stats {
 /* Section bytes for capacity slots (0 if capacity is not a power of two in
  * [2, DSHQ_MAILBOX_MAX_CAPACITY]). */
 uint64_t dshq_mailbox_bytes(uint32_t capacity);
+/* The same, saying why a capacity is refused: 0 and *bytes (may be NULL),
+ * or DSHQ_ECAPACITY (dshq_strerror names the range). */
+int dshq_mailbox_bytes_check(uint32_t capacity, uint64_t *bytes);
 
 /* Shape hash to give dshq_layout_add / dshq_region_find. */
 uint64_t dshq_mailbox_shape_hash(void);

@@ -125,6 +125,9 @@ struct dshq_heartbeat {
 /* Section bytes (0 if blob_capacity or slots is out of range).  The blob
  * capacity is rounded up to a multiple of 64. */
 uint64_t dshq_telemetry_bytes(uint32_t blob_capacity, uint32_t slots);
+/* The same, saying why a size is refused: 0 and *bytes (may be NULL), or
+ * DSHQ_EBLOBSIZE / DSHQ_ESLOTCOUNT (dshq_strerror names the range). */
+int dshq_telemetry_bytes_check(uint32_t blob_capacity, uint32_t slots, uint64_t *bytes);
 uint64_t dshq_telemetry_shape_hash(void);
 
 /* Creator only, before the region is READY.  -EINVAL, -ENOSPC. */

@@ -20,7 +20,13 @@
  * dshq_weights_publish_commit in src/transport/weights.c and in
  * docs/channels.md; the byte map is in docs/abi.md.
  *
- * Setup (creator):
+ * Short path (a region of its own holding one weights channel):
+ *   creator:  dshq_weights_create("demo", nfloats, max_readers, &ch);
+ *   others:   dshq_weights_attach("demo", &ch);
+ *   then dshq_weights_writer_attach / dshq_weights_reader_attach as below,
+ *   and dshq_weights_close(ch) (the creator's close removes the region).
+ *
+ * Setup in a region of several sections (creator):
  *   uint64_t bytes = dshq_weights_layout(params, readers);
  *   dshq_layout_add(&l, DSHQ_SECTION_WEIGHTS, "policy", DSHQ_WEIGHTS_VERSION,
  *                   bytes, DSHQ_PAGE_ALIGN, shape_hash);
@@ -196,6 +202,32 @@ struct dshq_weights_stats {
 /* Bytes a weights section for param_count floats and max_readers readers
  * needs (a multiple of 4096); 0 when a value is out of range. */
 uint64_t dshq_weights_layout(uint64_t param_count, uint32_t max_readers);
+/* The same, saying why a value is refused: 0 and *bytes (may be NULL), or
+ * DSHQ_EPARAMCOUNT / DSHQ_EREADERS (dshq_strerror names the range). */
+int dshq_weights_layout_check(uint64_t param_count, uint32_t max_readers, uint64_t *bytes);
+
+/* ------------------------------------------------------------- short path */
+
+#define DSHQ_WEIGHTS_SECTION "weights" /* section name used by the short path */
+
+struct dshq_weights; /* process-local channel handle */
+
+/* Creates the region NAME (a leading '/' is accepted; a stale region of a
+ * dead creator is replaced) holding one weights channel of nfloats floats
+ * and max_readers reader slots, ready for attachers, and opens it.  The
+ * shape hash is dshq_weights_shape_hash(nfloats).  DSHQ_EPARAMCOUNT /
+ * DSHQ_EREADERS for sizes out of range, -EEXIST when a live region has the
+ * name, or a region error.  dshq_weights_close destroys the region (mapped
+ * attachers keep theirs until they close). */
+int dshq_weights_create(const char *name, uint64_t nfloats, uint32_t max_readers,
+                        struct dshq_weights **out);
+/* Attaches to the region NAME and opens its weights channel (the section
+ * dshq_weights_create made, or else the region's first weights section).
+ * DSHQ_ENOTREADY while its creator is still initializing it (try again),
+ * -ENOENT when there is none.  dshq_weights_close detaches. */
+int dshq_weights_attach(const char *name, struct dshq_weights **out);
+/* The shape hash of the short path: "weights/v2;params=N". */
+uint64_t dshq_weights_shape_hash(uint64_t nfloats);
 
 /* Creator: initializes the section (size >= dshq_weights_layout) before the
  * region is marked ready; shape_hash is the initial shape (the writer may
@@ -215,6 +247,8 @@ struct dshq_weights_reader;
  * only, so it works on a read-only mapping.  DSHQ_ECORRUPT for a block that
  * does not hold together, DSHQ_EABIMAJOR for another layout version. */
 int dshq_weights_open(void *section, uint64_t size, struct dshq_weights **out);
+/* Frees the handle; for a handle of the short path also detaches from (or,
+ * for its creator, destroys) the region. */
 void dshq_weights_close(struct dshq_weights *ch);
 uint64_t dshq_weights_param_count(const struct dshq_weights *ch);
 /* The newest published version (0: none yet); one relaxed load. */

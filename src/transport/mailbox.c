@@ -55,12 +55,20 @@ static int pow2_ok(uint32_t c)
     return c >= 2 && c <= DSHQ_MAILBOX_MAX_CAPACITY && (c & (c - 1)) == 0;
 }
 
-uint64_t dshq_mailbox_bytes(uint32_t capacity)
+int dshq_mailbox_bytes_check(uint32_t capacity, uint64_t *bytes)
 {
     if (!pow2_ok(capacity))
-        return 0;
-    return sizeof(struct dshq_mailbox_ctrl) +
-           (uint64_t)capacity * sizeof(struct dshq_mailbox_slot);
+        return DSHQ_ECAPACITY;
+    if (bytes)
+        *bytes = sizeof(struct dshq_mailbox_ctrl) +
+                 (uint64_t)capacity * sizeof(struct dshq_mailbox_slot);
+    return 0;
+}
+
+uint64_t dshq_mailbox_bytes(uint32_t capacity)
+{
+    uint64_t bytes = 0;
+    return dshq_mailbox_bytes_check(capacity, &bytes) ? 0 : bytes;
 }
 
 uint64_t dshq_mailbox_shape_hash(void)

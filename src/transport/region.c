@@ -186,6 +186,13 @@ static void header_fill(struct dshq_region *r, const struct dshq_section *secs,
     r->section_count = count;
 }
 
+/* A region name, as POSIX shm_open takes it: one leading '/' is accepted
+ * and dropped ("/run-1" and "run-1" name the same region); no other '/'. */
+static const char *shm_name(const char *name)
+{
+    return name && name[0] == '/' ? name + 1 : name;
+}
+
 static int check_shm_name(const char *name)
 {
     if (!name || !name_ok(name, DSHQ_REGION_NAME_LEN) || strchr(name, '/') ||
@@ -209,6 +216,7 @@ static int region_creator_dead(const char *name)
 int dshq_region_create(const char *name, const struct dshq_layout *l,
                        unsigned flags, struct dshq_region **out)
 {
+    name = shm_name(name);
     int rc = check_shm_name(name);
     if (rc)
         return rc;
@@ -370,6 +378,7 @@ int dshq_region_validate(const void *base, uint64_t len, uint16_t min_minor)
 int dshq_region_attach(const char *name, unsigned flags, uint16_t min_minor,
                        struct dshq_region **out)
 {
+    name = shm_name(name);
     int rc = check_shm_name(name);
     if (rc)
         return rc;
@@ -430,6 +439,7 @@ void dshq_region_detach(struct dshq_region *r)
 
 int dshq_region_unlink(const char *name)
 {
+    name = shm_name(name);
     char path[DSHQ_REGION_NAME_LEN + 2];
     int rc = check_shm_name(name);
     if (rc)

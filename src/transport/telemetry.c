@@ -39,13 +39,22 @@ static uint64_t round64(uint64_t x)
     return (x + 63) & ~UINT64_C(63);
 }
 
+int dshq_telemetry_bytes_check(uint32_t blob_capacity, uint32_t slots, uint64_t *bytes)
+{
+    if (blob_capacity == 0 || blob_capacity > DSHQ_TELEMETRY_MAX_BLOB)
+        return DSHQ_EBLOBSIZE;
+    if (slots > DSHQ_TELEMETRY_MAX_SLOTS)
+        return DSHQ_ESLOTCOUNT;
+    if (bytes)
+        *bytes = sizeof(struct dshq_telemetry_ctrl) + round64(blob_capacity) +
+                 (uint64_t)slots * sizeof(struct dshq_heartbeat_slot);
+    return 0;
+}
+
 uint64_t dshq_telemetry_bytes(uint32_t blob_capacity, uint32_t slots)
 {
-    if (blob_capacity == 0 || blob_capacity > DSHQ_TELEMETRY_MAX_BLOB ||
-        slots > DSHQ_TELEMETRY_MAX_SLOTS)
-        return 0;
-    return sizeof(struct dshq_telemetry_ctrl) + round64(blob_capacity) +
-           (uint64_t)slots * sizeof(struct dshq_heartbeat_slot);
+    uint64_t bytes = 0;
+    return dshq_telemetry_bytes_check(blob_capacity, slots, &bytes) ? 0 : bytes;
 }
 
 uint64_t dshq_telemetry_shape_hash(void)

@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "dshq/error.h"
+#include "dshq/hash.h"
 #include "dshq/region.h"
 #include "dshq/wait.h"
 #include "dshq/weights.h"
@@ -73,6 +74,8 @@
 #define RECLAIM_PERIOD_NS 1000000000ull /* the writer looks for dead readers */
 
 struct dshq_weights {
+    struct dshq_region *region; /* the short path's region, or NULL */
+    int creator;                /* the short path created it: close destroys */
     unsigned char *base;
     uint64_t size;
     struct dshq_weights_ctrl *ctrl;
@@ -145,9 +148,10 @@ struct geometry {
 
 static int geometry(uint64_t params, uint32_t readers, struct geometry *g)
 {
-    if (params == 0 || params > DSHQ_WEIGHTS_MAX_PARAMS || readers == 0 ||
-        readers > DSHQ_WEIGHTS_MAX_READERS)
-        return -EINVAL;
+    if (params == 0 || params > DSHQ_WEIGHTS_MAX_PARAMS)
+        return DSHQ_EPARAMCOUNT;
+    if (readers == 0 || readers > DSHQ_WEIGHTS_MAX_READERS)
+        return DSHQ_EREADERS;
     g->buffer_count = readers + 2;
     g->bufs_offset = CTRL_BYTES;
     g->slots_offset = g->bufs_offset + (uint64_t)g->buffer_count * sizeof(struct dshq_weights_buf);
@@ -171,13 +175,21 @@ uint64_t dshq_weights_layout(uint64_t param_count, uint32_t max_readers)
     return geometry(param_count, max_readers, &g) ? 0 : g.size;
 }
 
+int dshq_weights_layout_check(uint64_t param_count, uint32_t max_readers, uint64_t *bytes)
+{
+    struct geometry g;
+    int rc = geometry(param_count, max_readers, &g);
+    if (rc == 0 && bytes)
+        *bytes = g.size;
+    return rc;
+}
+
 int dshq_weights_init(void *section, uint64_t size, uint64_t param_count,
                       uint32_t max_readers, uint64_t shape_hash)
 {
     struct geometry g;
-    int rc = geometry(param_count, max_readers, &g);
-    if (rc)
-        return rc;
+    if (geometry(param_count, max_readers, &g))
+        return -EINVAL;
     if (!section || (uintptr_t)section % DSHQ_PAGE_ALIGN)
         return -EINVAL;
     if (size < g.size)
@@ -242,7 +254,78 @@ int dshq_weights_open(void *section, uint64_t size, struct dshq_weights **out)
 
 void dshq_weights_close(struct dshq_weights *ch)
 {
+    if (!ch)
+        return;
+    if (ch->region) {
+        if (ch->creator)
+            dshq_region_destroy(ch->region);
+        else
+            dshq_region_detach(ch->region);
+    }
     free(ch);
+}
+
+/* ------------------------------------------------------------ short path */
+
+int dshq_weights_create(const char *name, uint64_t nfloats, uint32_t max_readers,
+                        struct dshq_weights **out)
+{
+    uint64_t bytes;
+    int rc = dshq_weights_layout_check(nfloats, max_readers, &bytes);
+    if (rc)
+        return rc;
+    uint64_t shape = dshq_weights_shape_hash(nfloats);
+    struct dshq_layout l;
+    dshq_layout_init(&l);
+    dshq_layout_add(&l, DSHQ_SECTION_WEIGHTS, DSHQ_WEIGHTS_SECTION, DSHQ_WEIGHTS_VERSION, bytes,
+                    DSHQ_PAGE_ALIGN, shape);
+    struct dshq_region *r;
+    rc = dshq_region_create(name, &l, DSHQ_CREATE_REPLACE_STALE, &r);
+    if (rc)
+        return rc;
+    void *sec;
+    uint64_t size;
+    if ((rc = dshq_region_find(r, DSHQ_SECTION_WEIGHTS, DSHQ_WEIGHTS_SECTION, 0, &sec, &size)) ||
+        (rc = dshq_weights_init(sec, size, nfloats, max_readers, shape)) ||
+        (rc = dshq_region_mark_ready(r)) || (rc = dshq_weights_open(sec, size, out))) {
+        dshq_region_destroy(r);
+        return rc;
+    }
+    (*out)->region = r;
+    (*out)->creator = 1;
+    return 0;
+}
+
+int dshq_weights_attach(const char *name, struct dshq_weights **out)
+{
+    struct dshq_region *r;
+    int rc = dshq_region_attach(name, 0, 0, &r);
+    if (rc)
+        return rc;
+    void *sec = NULL;
+    uint64_t size = 0;
+    rc = dshq_region_find(r, DSHQ_SECTION_WEIGHTS, DSHQ_WEIGHTS_SECTION, 0, &sec, &size);
+    if (rc == DSHQ_ENOSECTION) {
+        /* Not made by dshq_weights_create: the region's first weights
+         * section, whatever its name. */
+        uint32_t n;
+        const struct dshq_section *t = dshq_region_sections(r, &n);
+        for (uint32_t i = 0; i < n && rc; i++)
+            if (t[i].kind == DSHQ_SECTION_WEIGHTS)
+                rc = dshq_region_find(r, DSHQ_SECTION_WEIGHTS, t[i].name, 0, &sec, &size);
+    }
+    if (rc || (rc = dshq_weights_open(sec, size, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+uint64_t dshq_weights_shape_hash(uint64_t nfloats)
+{
+    return dshq_shape_hashf("weights/v%u;params=%llu", (unsigned)DSHQ_WEIGHTS_VERSION,
+                            (unsigned long long)nfloats);
 }
 
 uint64_t dshq_weights_param_count(const struct dshq_weights *ch)
