@@ -53,8 +53,8 @@
 
 #define DSHQ_LANES_MAGIC UINT64_C(0x31454e414c514844) /* "DHQLANE1" (LE) */
 #define DSHQ_MPSC_MAGIC UINT64_C(0x314353504d514844)  /* "DHQMPSC1" (LE) */
-#define DSHQ_LANES_VERSION 1
-#define DSHQ_MPSC_VERSION 1
+#define DSHQ_LANES_VERSION 2
+#define DSHQ_MPSC_VERSION 2
 #define DSHQ_RING_MAX_CAPACITY (1u << 24)
 #define DSHQ_RING_MAX_PRODUCERS 1024
 #define DSHQ_RING_MAX_SLOT (UINT64_C(1) << 40)
@@ -106,9 +106,11 @@ struct dshq_slot {
 /* ------------------------------------------------------------- shared ABI */
 
 /* Owner words (lane owner, consumer, mpsc producer entries) are one 64-bit
- * value: pid in the low 32 bits, the low 32 bits of the process's start
+ * value (the library's owner module, docs/abi.md "Owner words"): pid in
+ * bits 0-30, bit 31 a reclaim mark, the low 32 bits of the process's start
  * time (clock ticks since boot) in the high 32; 0 means free.  One word, so
- * a takeover is one CAS and a reader never sees a pid with a stale time. */
+ * a takeover is one CAS and a reader never sees a pid with a stale time.
+ * Version 2 of both sections: taken and dropped through that module. */
 
 /* A place to sleep: the wait/notify event and an `armed` word that a
  * sleeper sets (after taking its event snapshot, before testing its

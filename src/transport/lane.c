@@ -38,7 +38,7 @@
  * moves only after the slot is complete, so a producer killed between claim
  * and commit exposes nothing: its half-written slot lies above head and is
  * overwritten by whoever takes the lane over.  Ownership is one owner word
- * (pid + start time, ring_common.h) taken by CAS; a new producer takes a
+ * (pid + start time, transport/owner.h) taken by one CAS; a new producer takes a
  * lane whose owner is dead, counts the takeover, and counts the abandoned
  * claim when `claimed` shows one.  The consumer restarts the same way: its
  * replacement starts reading at tail, so polled-but-unreleased slots are
@@ -52,6 +52,7 @@
 
 #include "dshq/error.h"
 #include "dshq/rollout.h"
+#include "transport/owner.h"
 #include "transport/ring_common.h"
 
 struct lanes_view {
@@ -194,36 +195,6 @@ static unsigned char *lane_slot(const struct lanes_view *v, uint32_t lane, uint6
     return v->slots + ((uint64_t)lane * v->capacity + (pos & v->mask)) * v->stride;
 }
 
-/* Takes an owner word: free (0) or held by a dead process.  Returns 0 when
- * it was free, 1 when taken over from a dead owner, -EBUSY when a live
- * process holds it. */
-static int owner_take(_Atomic uint64_t *word, uint64_t self)
-{
-    for (;;) {
-        /* O1: acquire pairs with O2 (the previous owner's release in close),
-         * so what it wrote while it owned the lane is visible to us. */
-        uint64_t cur = atomic_load_explicit(word, memory_order_acquire);
-        if (cur != 0 && ring_owner_alive(cur))
-            return -EBUSY;
-        /* O3: acq_rel — acquire as O1; release orders nothing of ours yet
-         * but keeps the takeover a single ordered step for the next taker. */
-        if (atomic_compare_exchange_strong_explicit(word, &cur, self, memory_order_acq_rel,
-                                                    memory_order_acquire))
-            return cur != 0;
-        /* Lost a race with another taker: look again. */
-    }
-}
-
-static void owner_drop(_Atomic uint64_t *word, uint64_t self)
-{
-    uint64_t cur = self;
-    /* O2: release pairs with O1 — our last head/claimed stores are visible
-     * to the next owner.  Fails harmlessly if someone took a lane they
-     * (wrongly) believed dead. */
-    atomic_compare_exchange_strong_explicit(word, &cur, 0, memory_order_release,
-                                            memory_order_relaxed);
-}
-
 /* --------------------------------------------------------------- producer */
 
 int dshq_lane_producer_open(void *section, uint64_t size, uint32_t lane,
@@ -242,9 +213,9 @@ int dshq_lane_producer_open(void *section, uint64_t size, uint32_t lane,
     p->lane = lane;
     p->lc = &v.lanes[lane];
     p->slots = lane_slot(&v, lane, 0);
-    p->owner = ring_owner_self();
+    p->owner = dshq_owner_self();
     p->cheap = ring_waker_cheap(v.wake_mode);
-    rc = owner_take(&p->lc->owner, p->owner);
+    rc = dshq_owner_take(&p->lc->owner, NULL);
     if (rc < 0) {
         free(p);
         return rc;
@@ -271,7 +242,7 @@ void dshq_lane_producer_close(struct dshq_lane_producer *p)
         return;
     if (p->claimed) /* relaxed: see claimed in open */
         atomic_store_explicit(&p->lc->claimed, p->head, memory_order_relaxed);
-    owner_drop(&p->lc->owner, p->owner);
+    dshq_owner_drop(&p->lc->owner);
     free(p);
 }
 
@@ -362,14 +333,14 @@ int dshq_lane_consumer_open(void *section, uint64_t size, struct dshq_lane_consu
         rc = -ENOMEM;
         goto fail;
     }
-    c->owner = ring_owner_self();
+    c->owner = dshq_owner_self();
     c->cheap = ring_waker_cheap(v.wake_mode);
-    rc = owner_take(&v.ctrl->consumer, c->owner);
+    rc = dshq_owner_take(&v.ctrl->consumer, NULL);
     if (rc < 0)
         goto fail;
     for (uint32_t i = 0; i < v.lane_count; i++) {
-        /* Relaxed: we are the only writer of tail; O1/O3 ordered the dead
-         * consumer's last stores before us. */
+        /* Relaxed: we are the only writer of tail; the take (OW1, acquire)
+         * ordered the previous consumer's last stores before us. */
         c->tail[i] = atomic_load_explicit(&v.lanes[i].tail, memory_order_relaxed);
         c->read[i] = c->head_cache[i] = c->tail[i];
     }
@@ -387,7 +358,7 @@ void dshq_lane_consumer_close(struct dshq_lane_consumer *c)
 {
     if (!c)
         return;
-    owner_drop(&c->v.ctrl->consumer, c->owner);
+    dshq_owner_drop(&c->v.ctrl->consumer);
     free(c->read);
     free(c->tail);
     free(c->head_cache);
@@ -481,14 +452,14 @@ int dshq_lanes_stats(const void *section, uint64_t size, struct dshq_ring_stats 
     /* Relaxed loads throughout: a monitor's snapshot, each value a counter
      * read on its own; nothing is read through them. */
     uint64_t cw = atomic_load_explicit(&v.ctrl->consumer, memory_order_relaxed);
-    out->consumer_pid = cw ? ring_owner_pid(cw) : 0;
-    out->consumer_alive = ring_owner_alive(cw);
+    out->consumer_pid = cw ? dshq_owner_pid(cw) : 0;
+    out->consumer_alive = dshq_owner_alive(cw);
     for (uint32_t i = 0; i < v.lane_count; i++) {
         struct dshq_lane_ctrl *lc = &v.lanes[i];
         struct dshq_lane_stats s;
         uint64_t ow = atomic_load_explicit(&lc->owner, memory_order_relaxed);
-        s.owner_pid = ow ? ring_owner_pid(ow) : 0;
-        s.owner_alive = ring_owner_alive(ow);
+        s.owner_pid = ow ? dshq_owner_pid(ow) : 0;
+        s.owner_alive = dshq_owner_alive(ow);
         /* tail first: then head >= tail even if both move meanwhile. */
         s.consumed = atomic_load_explicit(&lc->tail, memory_order_relaxed);
         s.committed = atomic_load_explicit(&lc->head, memory_order_relaxed);

@@ -67,6 +67,7 @@
 
 #include "dshq/error.h"
 #include "dshq/rollout.h"
+#include "transport/owner.h"
 #include "transport/ring_common.h"
 
 #define INTENT_NONE UINT64_MAX
@@ -245,23 +246,19 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
     if (!p)
         return -ENOMEM;
     p->v = v;
-    p->owner = ring_owner_self();
+    p->owner = dshq_owner_self();
     p->cheap = ring_waker_cheap(v.wake_mode);
     int took_dead = 0;
     for (uint32_t i = 0; i < v.max_producers; i++) {
         struct dshq_mpsc_entry *e = &v.entries[i];
-        /* O1: acquire pairs with O2 (release when an owner leaves). */
-        uint64_t cur = atomic_load_explicit(&e->owner, memory_order_acquire);
-        if (cur != 0 && ring_owner_alive(cur))
-            continue;
-        /* O3: acq_rel, as in lane.c: one ordered step per takeover. */
-        if (!atomic_compare_exchange_strong_explicit(&e->owner, &cur, p->owner,
-                                                     memory_order_acq_rel,
-                                                     memory_order_relaxed))
-            continue; /* someone else took it; try the next one */
+        /* Free, or held by a dead process: one CAS decides (owner.h, OW1:
+         * acquire pairs with the previous holder's drop, OW2). */
+        int took = dshq_owner_take(&e->owner, NULL);
+        if (took < 0)
+            continue; /* a live holder: try the next entry */
         p->e = e;
         p->index = i;
-        took_dead = cur != 0;
+        took_dead = took == DSHQ_OWNER_TOOK_OVER;
         break;
     }
     if (!p->e) {
@@ -292,10 +289,8 @@ void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p)
         return;
     /* I2: a claim we still hold is given up; release as I1. */
     atomic_store_explicit(&p->e->intent, INTENT_NONE, memory_order_release);
-    uint64_t cur = p->owner;
-    /* O2: release pairs with O1 of the entry's next owner. */
-    atomic_compare_exchange_strong_explicit(&p->e->owner, &cur, 0, memory_order_release,
-                                            memory_order_relaxed);
+    /* OW2: release pairs with OW1 of the entry's next owner. */
+    dshq_owner_drop(&p->e->owner);
     free(p);
 }
 
@@ -483,22 +478,15 @@ int dshq_mpsc_consumer_open(void *section, uint64_t size, struct dshq_mpsc_consu
         free(c);
         return -ENOMEM;
     }
-    c->owner = ring_owner_self();
+    c->owner = dshq_owner_self();
     c->cheap = ring_waker_cheap(v.wake_mode);
-    /* O1/O3 as in lane.c: free, or held by a dead consumer. */
-    for (;;) {
-        uint64_t cur = atomic_load_explicit(&v.ctrl->consumer, memory_order_acquire);
-        if (cur != 0 && ring_owner_alive(cur)) {
-            free(c->skipped);
-            free(c);
-            return -EBUSY;
-        }
-        if (atomic_compare_exchange_strong_explicit(&v.ctrl->consumer, &cur, c->owner,
-                                                    memory_order_acq_rel,
-                                                    memory_order_acquire))
-            break;
+    /* Free, or held by a dead consumer (owner.h: one CAS, OW1). */
+    if (dshq_owner_take(&v.ctrl->consumer, NULL) < 0) {
+        free(c->skipped);
+        free(c);
+        return -EBUSY;
     }
-    /* Relaxed: we are the only writer of these now (O1/O3 ordered the
+    /* Relaxed: we are the only writer of these now (OW1 ordered the
      * previous consumer's last stores before us). */
     c->tail = c->read = atomic_load_explicit(&v.ctrl->tail, memory_order_relaxed);
     c->consumed = atomic_load_explicit(&v.ctrl->consumed, memory_order_relaxed);
@@ -512,10 +500,8 @@ void dshq_mpsc_consumer_close(struct dshq_mpsc_consumer *c)
 {
     if (!c)
         return;
-    uint64_t cur = c->owner;
-    /* O2: release pairs with O1 of the next consumer. */
-    atomic_compare_exchange_strong_explicit(&c->v.ctrl->consumer, &cur, 0,
-                                            memory_order_release, memory_order_relaxed);
+    /* OW2: release pairs with OW1 of the next consumer. */
+    dshq_owner_drop(&c->v.ctrl->consumer);
     free(c->skipped);
     free(c);
 }
@@ -549,8 +535,8 @@ static int reserver_dead(const struct mpsc_view *v, uint64_t pos)
          * the commit of pos that preceded it. */
         if (atomic_load_explicit(&e->intent, memory_order_acquire) != pos)
             continue;
-        /* Acquire pairs with O3 of a new owner of this entry. */
-        if (ring_owner_alive(atomic_load_explicit(&e->owner, memory_order_acquire)))
+        /* Acquire pairs with OW1 of a new owner of this entry. */
+        if (dshq_owner_alive(atomic_load_explicit(&e->owner, memory_order_acquire)))
             return 0;
     }
     /* Its reserver may have committed and moved on during the scan. */
@@ -674,8 +660,8 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
     out->slot_size = v.slot_size;
     /* Relaxed loads: a monitor's snapshot of independent counters. */
     uint64_t cw = atomic_load_explicit(&v.ctrl->consumer, memory_order_relaxed);
-    out->consumer_pid = cw ? ring_owner_pid(cw) : 0;
-    out->consumer_alive = ring_owner_alive(cw);
+    out->consumer_pid = cw ? dshq_owner_pid(cw) : 0;
+    out->consumer_alive = dshq_owner_alive(cw);
     uint64_t tail = atomic_load_explicit(&v.ctrl->tail, memory_order_relaxed);
     out->reserved = atomic_load_explicit(&v.ctrl->reserve, memory_order_relaxed);
     out->fill = out->reserved - tail;
@@ -686,8 +672,8 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
         struct dshq_lane_stats s;
         memset(&s, 0, sizeof s);
         uint64_t ow = atomic_load_explicit(&e->owner, memory_order_relaxed);
-        s.owner_pid = ow ? ring_owner_pid(ow) : 0;
-        s.owner_alive = ring_owner_alive(ow);
+        s.owner_pid = ow ? dshq_owner_pid(ow) : 0;
+        s.owner_alive = dshq_owner_alive(ow);
         s.committed = atomic_load_explicit(&e->committed, memory_order_relaxed);
         s.dropped = atomic_load_explicit(&e->dropped, memory_order_relaxed);
         s.blocked = atomic_load_explicit(&e->blocked, memory_order_relaxed);

@@ -1,5 +1,6 @@
-/* ring_common.h — private helpers shared by lane.c and mpsc.c: owner words,
- * the sleep/wake protocol on struct dshq_ring_sleep, and the bounded spin.
+/* ring_common.h — private helpers shared by lane.c and mpsc.c:
+ * the sleep/wake protocol on struct dshq_ring_sleep, and the bounded spin
+ * (owner words are transport/owner.h's).
  *
  * Sleep/wake protocol ("arm before test").  The waker's fast path must make
  * no system call and no read-modify-write when nobody sleeps, and a sleep
@@ -99,39 +100,8 @@ static inline void ring_cpu_relax(void)
 #endif
 }
 
-/* ----------------------------------------------------------- owner words */
-
-static inline uint64_t ring_owner_word(int32_t pid, uint64_t start_ticks)
-{
-    return (uint64_t)(uint32_t)pid | ((uint64_t)(uint32_t)start_ticks << 32);
-}
-
-static inline uint64_t ring_owner_self(void)
-{
-    int32_t pid = (int32_t)getpid();
-    return ring_owner_word(pid, dshq_process_start_ticks(pid));
-}
-
-static inline int32_t ring_owner_pid(uint64_t w)
-{
-    return (int32_t)(uint32_t)w;
-}
-
-/* 1 when the process named by owner word w is alive (and is the same one:
- * its start time matches), 0 when it is dead, reaped or a zombie, or w is 0. */
-static inline int ring_owner_alive(uint64_t w)
-{
-    int32_t pid = ring_owner_pid(w);
-    if (w == 0 || pid <= 0)
-        return 0;
-    if (dshq_process_alive(pid, 0) != DSHQ_CREATOR_ALIVE)
-        return 0;
-    uint32_t want = (uint32_t)(w >> 32);
-    uint64_t now = dshq_process_start_ticks(pid);
-    if (want && now && (uint32_t)now != want)
-        return 0; /* the pid was reused */
-    return 1;
-}
+/* Owner words (lane producers, consumers, MPSC producer entries) are
+ * transport/owner.h's: one word, taken and dropped by one CAS. */
 
 /* ------------------------------------------------------------ sleep/wake */
 
