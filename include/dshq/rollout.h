@@ -234,6 +234,12 @@ struct dshq_ring_stats {
     uint64_t reserved;     /* mpsc: positions reserved so far; lanes: 0 */
 };
 
+/* A producer's own counters (private memory): what it committed, how many
+ * of its claims were refused (DROP) or slept for room (BLOCK). */
+struct dshq_producer_counts {
+    uint64_t committed, dropped, blocked;
+};
+
 /* ------------------------------------------------------------------ lanes */
 
 struct dshq_lane_producer; /* process-local handles */
@@ -282,10 +288,30 @@ int dshq_lane_poll(struct dshq_lane_consumer *c, int64_t timeout_ns,
  * the order they were polled (-EINVAL otherwise). */
 int dshq_lane_release(struct dshq_lane_consumer *c, const struct dshq_slot *s);
 
+/* This producer's own counters: loads of its own lane's line only (no
+ * other lane is read, no liveness is probed), cheap enough per claim. */
+void dshq_lane_producer_counts(const struct dshq_lane_producer *p,
+                               struct dshq_producer_counts *out);
+
 /* Read-only counters (for inspect; works on a PROT_READ mapping).  Fills
  * per_lane[0..min(lanes, max)-1] when per_lane is not NULL. */
 int dshq_lanes_stats(const void *section, uint64_t size, struct dshq_ring_stats *out,
                      struct dshq_lane_stats *per_lane, uint32_t max);
+
+/* Short path: a region of its own holding one lanes section.
+ *   consumer (creator):  dshq_lanes_create("rollouts", &params, &c);
+ *   producer i:          dshq_lane_producer_attach("rollouts", i, &p);
+ * then claim/commit and poll/release as above.  Closing the creator's
+ * consumer destroys the region; closing an attached handle detaches it.
+ * Names may start with '/'; a stale region of a dead creator is replaced.
+ * create: -EINVAL when dshq_lanes_size(p) is 0, or a region error. */
+#define DSHQ_LANES_SECTION "lanes"
+int dshq_lanes_create(const char *name, const struct dshq_ring_params *p,
+                      struct dshq_lane_consumer **out);
+int dshq_lane_producer_attach(const char *name, uint32_t lane,
+                              struct dshq_lane_producer **out);
+/* A replacement consumer (the creator's died). */
+int dshq_lane_consumer_attach(const char *name, struct dshq_lane_consumer **out);
 
 /* ------------------------------------------------------------------- mpsc */
 
@@ -300,6 +326,20 @@ int dshq_mpsc_check(const void *section, uint64_t size, struct dshq_ring_params 
  * died (reclaims += 1).  DSHQ_ELIMIT when every entry has a live owner. */
 int dshq_mpsc_producer_open(void *section, uint64_t size,
                             struct dshq_mpsc_producer **out);
+/* The same in entry `id` (0..producers-1): a producer identity.  A
+ * restarted producer that opens its id again takes its dead predecessor's
+ * entry over and continues its counters (committed, dropped, blocked), so
+ * dshq_mpsc_stats reports per identity across restarts.  DSHQ_MPSC_ANY:
+ * any entry, as dshq_mpsc_producer_open.  -EBUSY when a live process holds
+ * that id, -EINVAL for an id out of range. */
+#define DSHQ_MPSC_ANY UINT32_MAX
+int dshq_mpsc_producer_open_id(void *section, uint64_t size, uint32_t id,
+                               struct dshq_mpsc_producer **out);
+/* The entry (identity) this producer holds. */
+uint32_t dshq_mpsc_producer_id(const struct dshq_mpsc_producer *p);
+/* This producer's own counters, from private copies: no shared access. */
+void dshq_mpsc_producer_counts(const struct dshq_mpsc_producer *p,
+                               struct dshq_producer_counts *out);
 void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p);
 /* Reserves the next position of the ring; as dshq_lane_claim.  A second
  * claim before commit returns the same slot again. */
@@ -325,6 +365,17 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns,
                    struct dshq_slot *out);
 /* Releases polled slots in poll order (-EINVAL otherwise). */
 int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s);
+
+/* Short path, as for lanes:
+ *   consumer (creator):  dshq_mpsc_create("records", &params, &c);
+ *   producer:            dshq_mpsc_producer_attach("records", id, &p);
+ *                        (id: its identity 0..producers-1, or DSHQ_MPSC_ANY) */
+#define DSHQ_MPSC_SECTION "mpsc"
+int dshq_mpsc_create(const char *name, const struct dshq_ring_params *p,
+                     struct dshq_mpsc_consumer **out);
+int dshq_mpsc_producer_attach(const char *name, uint32_t id,
+                              struct dshq_mpsc_producer **out);
+int dshq_mpsc_consumer_attach(const char *name, struct dshq_mpsc_consumer **out);
 
 /* Read-only counters.  per_producer[i] gets entry i (owner_pid, alive,
  * committed, dropped, blocked, reclaims; other fields 0). */

@@ -74,6 +74,8 @@ struct dshq_lane_producer {
     uint64_t owner;        /* our owner word */
     uint64_t head;         /* private copy of lc->head: we are its only writer */
     uint64_t tail_cache;   /* last tail seen (P1) */
+    struct dshq_region *region; /* short path: the region this handle holds */
+    int creator;
 };
 
 struct dshq_lane_consumer {
@@ -84,6 +86,8 @@ struct dshq_lane_consumer {
     uint64_t *read;        /* [lane_count] next position to poll */
     uint64_t *tail;        /* [lane_count] private copy of lanes[i].tail */
     uint64_t *head_cache;  /* [lane_count] last head seen (C1) */
+    struct dshq_region *region; /* short path: the region this handle holds */
+    int creator;           /* 1: closing it destroys the region */
 };
 
 /* ----------------------------------------------------------------- layout */
@@ -243,7 +247,10 @@ void dshq_lane_producer_close(struct dshq_lane_producer *p)
     if (p->claimed) /* relaxed: see claimed in open */
         atomic_store_explicit(&p->lc->claimed, p->head, memory_order_relaxed);
     dshq_owner_drop(&p->lc->owner);
+    struct dshq_region *r = p->region;
+    int creator = p->creator;
     free(p);
+    ring_short_release(r, creator); /* last: the section lives in it */
 }
 
 static int lane_has_room(void *arg)
@@ -359,10 +366,13 @@ void dshq_lane_consumer_close(struct dshq_lane_consumer *c)
     if (!c)
         return;
     dshq_owner_drop(&c->v.ctrl->consumer);
+    struct dshq_region *r = c->region;
+    int creator = c->creator;
     free(c->read);
     free(c->tail);
     free(c->head_cache);
     free(c);
+    ring_short_release(r, creator); /* last: the section lives in it */
 }
 
 /* One round-robin pass; 1 and *out when a lane had a committed slot. */
@@ -479,4 +489,69 @@ int dshq_lanes_stats(const void *section, uint64_t size, struct dshq_ring_stats 
             per_lane[i] = s;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------- short path */
+
+int dshq_lanes_create(const char *name, const struct dshq_ring_params *p,
+                      struct dshq_lane_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_create(name, DSHQ_SECTION_LANES, DSHQ_LANES_SECTION, dshq_lanes_size(p),
+                               p, dshq_lanes_init, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_lane_consumer_open(sec, size, out)) || (rc = dshq_region_mark_ready(r))) {
+        if (!rc)
+            dshq_lane_consumer_close(*out);
+        dshq_region_destroy(r);
+        return rc;
+    }
+    (*out)->region = r;
+    (*out)->creator = 1;
+    return 0;
+}
+
+int dshq_lane_producer_attach(const char *name, uint32_t lane, struct dshq_lane_producer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_LANES, DSHQ_LANES_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_lane_producer_open(sec, size, lane, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+int dshq_lane_consumer_attach(const char *name, struct dshq_lane_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_LANES, DSHQ_LANES_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_lane_consumer_open(sec, size, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+void dshq_lane_producer_counts(const struct dshq_lane_producer *p,
+                               struct dshq_producer_counts *out)
+{
+    /* Relaxed loads of our own lane's producer line (we are the only
+     * writer of these counters): no other lane, no liveness probe. */
+    out->committed = p->head;
+    out->dropped = atomic_load_explicit(&p->lc->dropped, memory_order_relaxed);
+    out->blocked = atomic_load_explicit(&p->lc->blocked, memory_order_relaxed);
 }

@@ -106,6 +106,7 @@ struct dshq_mpsc_producer {
     uint64_t tail_cache; /* last tail seen (P1) */
     uint64_t guess;      /* where the next reservation probably starts */
     uint64_t committed, dropped, blocked; /* private copies: single writer */
+    struct dshq_region *region; /* short path: the region this handle holds */
 };
 
 struct dshq_mpsc_consumer {
@@ -118,6 +119,8 @@ struct dshq_mpsc_consumer {
     uint64_t stuck_pos, stuck_since, last_check;
     uint32_t misses;     /* zero-timeout polls that found nothing */
     uint8_t *skipped;    /* [capacity]: position read-ahead of tail was skipped */
+    struct dshq_region *region; /* short path: the region this handle holds */
+    int creator;         /* 1: closing it destroys the region */
 };
 
 /* ----------------------------------------------------------------- layout */
@@ -238,6 +241,12 @@ static unsigned char *mpsc_slot(const struct mpsc_view *v, uint64_t pos)
 
 int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_producer **out)
 {
+    return dshq_mpsc_producer_open_id(section, size, DSHQ_MPSC_ANY, out);
+}
+
+int dshq_mpsc_producer_open_id(void *section, uint64_t size, uint32_t id,
+                               struct dshq_mpsc_producer **out)
+{
     struct mpsc_view v;
     int rc = view_open(section, size, &v, NULL);
     if (rc)
@@ -249,13 +258,21 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
     p->owner = dshq_owner_self();
     p->cheap = ring_waker_cheap(v.wake_mode);
     int took_dead = 0;
-    for (uint32_t i = 0; i < v.max_producers; i++) {
+    if (id != DSHQ_MPSC_ANY && id >= v.max_producers) {
+        free(p);
+        return -EINVAL;
+    }
+    int busy = 0;
+    for (uint32_t i = id == DSHQ_MPSC_ANY ? 0 : id;
+         i < (id == DSHQ_MPSC_ANY ? v.max_producers : id + 1); i++) {
         struct dshq_mpsc_entry *e = &v.entries[i];
         /* Free, or held by a dead process: one CAS decides (owner.h, OW1:
          * acquire pairs with the previous holder's drop, OW2). */
         int took = dshq_owner_take(&e->owner, NULL);
-        if (took < 0)
+        if (took < 0) {
+            busy = 1;
             continue; /* a live holder: try the next entry */
+        }
         p->e = e;
         p->index = i;
         took_dead = took == DSHQ_OWNER_TOOK_OVER;
@@ -263,7 +280,7 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
     }
     if (!p->e) {
         free(p);
-        return DSHQ_ELIMIT;
+        return id != DSHQ_MPSC_ANY && busy ? -EBUSY : DSHQ_ELIMIT;
     }
     struct dshq_mpsc_entry *e = p->e;
     /* I2: release, as I1: a dead predecessor's intent is replaced only
@@ -291,7 +308,9 @@ void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p)
     atomic_store_explicit(&p->e->intent, INTENT_NONE, memory_order_release);
     /* OW2: release pairs with OW1 of the entry's next owner. */
     dshq_owner_drop(&p->e->owner);
+    struct dshq_region *r = p->region;
     free(p);
+    ring_short_release(r, 0); /* last: the section lives in it */
 }
 
 static int mpsc_has_room(void *arg)
@@ -502,8 +521,11 @@ void dshq_mpsc_consumer_close(struct dshq_mpsc_consumer *c)
         return;
     /* OW2: release pairs with OW1 of the next consumer. */
     dshq_owner_drop(&c->v.ctrl->consumer);
+    struct dshq_region *r = c->region;
+    int creator = c->creator;
     free(c->skipped);
     free(c);
+    ring_short_release(r, creator); /* last: the section lives in it */
 }
 
 static int committed_at(const struct mpsc_view *v, uint64_t pos)
@@ -685,4 +707,73 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
             per_producer[i] = s;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------- short path */
+
+int dshq_mpsc_create(const char *name, const struct dshq_ring_params *p,
+                     struct dshq_mpsc_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_create(name, DSHQ_SECTION_MPSC, DSHQ_MPSC_SECTION, dshq_mpsc_size(p), p,
+                               dshq_mpsc_init, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_mpsc_consumer_open(sec, size, out)) || (rc = dshq_region_mark_ready(r))) {
+        if (!rc)
+            dshq_mpsc_consumer_close(*out);
+        dshq_region_destroy(r);
+        return rc;
+    }
+    (*out)->region = r;
+    (*out)->creator = 1;
+    return 0;
+}
+
+int dshq_mpsc_producer_attach(const char *name, uint32_t id, struct dshq_mpsc_producer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_MPSC, DSHQ_MPSC_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_mpsc_producer_open_id(sec, size, id, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+int dshq_mpsc_consumer_attach(const char *name, struct dshq_mpsc_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_MPSC, DSHQ_MPSC_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_mpsc_consumer_open(sec, size, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+void dshq_mpsc_producer_counts(const struct dshq_mpsc_producer *p,
+                               struct dshq_producer_counts *out)
+{
+    /* Our private copies of our entry's counters: no shared access at all. */
+    out->committed = p->committed;
+    out->dropped = p->dropped;
+    out->blocked = p->blocked;
+}
+
+uint32_t dshq_mpsc_producer_id(const struct dshq_mpsc_producer *p)
+{
+    return p->index;
 }
