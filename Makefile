@@ -4,6 +4,8 @@
 #   make test       build and run the whole test suite (summary: "N passed, N failed")
 #   make san        the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan       the suite under ThreadSanitizer
+#   make mutants    single-point protocol mutants vs the channel tests (scripts/mutants.sh)
+#   make test-stress the whole suite several times beside a CPU hog (scripts/test-stress.sh)
 #   make fuzz       build the libFuzzer target for region-header validation (clang)
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
 #
@@ -42,7 +44,7 @@ LIBAPP_A   := $(BUILD)/libdshqapp.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBAPP_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean
+.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean mutants test-stress
 all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(DSHQ)
 
 $(BUILD)/obj/%.o: %.c
@@ -87,6 +89,12 @@ san:
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 SANITIZE="-fsanitize=thread" test
+
+mutants:
+	scripts/mutants.sh
+
+test-stress: tests
+	DSHQ=$(abspath $(DSHQ)) scripts/test-stress.sh $(BUILD)/tests
 
 bench: all $(BENCH_BIN)
 bench-deps:

@@ -35,6 +35,7 @@
 #include "dshq/mailbox.h"
 #include "transport/owner.h"
 #include "dshq/region.h"
+#include "transport/perturb.h"
 
 struct dshq_mailbox {
     struct dshq_mailbox_ctrl *ctrl;
@@ -215,6 +216,7 @@ int dshq_mailbox_claim(struct dshq_mailbox *mb, struct dshq_msg **msg)
             if (atomic_compare_exchange_strong_explicit(&s->state, &st, word,
                                                         memory_order_acq_rel,
                                                         memory_order_acquire)) {
+                DSHQ_PERTURB();
                 tail_help(c, pos);
                 /* Relaxed: the consumer reads it only to judge liveness; 0
                  * (reset at release, C3) means "judge by pid alone". */
@@ -283,6 +285,7 @@ int dshq_mailbox_commit(struct dshq_mailbox *mb, struct dshq_msg *msg)
     msg->sequence = ++mb->sequence;
     msg->sent_ns = dshq_now_ns();
     uint64_t expect = mb->claimed_word;
+    DSHQ_PERTURB();
     /* P4 release: pairs with C1: the record is complete before the state
      * says committed.  A CAS, not a store: if the consumer judged us dead
      * (C2) the slot is no longer ours and must not be touched. */
@@ -345,6 +348,7 @@ int dshq_mailbox_consume(struct dshq_mailbox *mb, const struct dshq_msg_kind *kn
         struct dshq_mailbox_slot *s = &mb->slots[pos & mb->mask];
         /* C1 acquire: pairs with P4 (commit) and P2 (claim). */
         uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        DSHQ_PERTURB();
         if (st == pos + 1) {
             struct dshq_msg m = s->msg; /* plain: ours until C3 */
             /* Relaxed: ordered before the slot's release by C3. */
@@ -393,6 +397,7 @@ int dshq_mailbox_wait(struct dshq_mailbox *mb, int64_t timeout_ns)
     if (!mb->consumer)
         return -EPERM;
     uint32_t e = dshq_event_prepare(&mb->ctrl->event);
+    DSHQ_PERTURB();
     struct dshq_mailbox_slot *s = &mb->slots[mb->head & mb->mask];
     /* Acquire: the same pairing as C1; only decides whether to sleep. */
     if (atomic_load_explicit(&s->state, memory_order_acquire) != mb->head)

@@ -4,6 +4,7 @@
 
 #include "dshq/region.h"
 #include "transport/owner.h"
+#include "transport/perturb.h"
 
 uint64_t dshq_owner_make(int32_t pid, uint64_t start_ticks)
 {
@@ -57,6 +58,7 @@ int dshq_owner_take(_Atomic uint64_t *word, uint64_t *prev)
             *prev = cur;
         if (cur != DSHQ_OWNER_FREE && ((cur & ~DSHQ_OWNER_MARK) == me || dshq_owner_alive(cur)))
             return -EBUSY;
+        DSHQ_PERTURB();
         /* OW1: exactly one of the takers that found this very word wins.
          * Acquire pairs with OW2 (drop) / OW4 (reclaim_end): what the last
          * holder wrote is visible to us.  A dead holder wrote nothing more
@@ -104,6 +106,7 @@ int dshq_owner_reclaim_begin(_Atomic uint64_t *word, uint64_t *prev)
     uint64_t cur = atomic_load_explicit(word, memory_order_relaxed);
     if (cur == DSHQ_OWNER_FREE || (cur & ~DSHQ_OWNER_MARK) == me || dshq_owner_alive(cur))
         return 0;
+    DSHQ_PERTURB();
     /* OW3: one reclaimer wins; the word names it (marked), so a reclaimer
      * that dies here is itself reclaimed later.  Acquire: as OW1. */
     if (!atomic_compare_exchange_strong_explicit(word, &cur, me | DSHQ_OWNER_MARK,

@@ -26,6 +26,7 @@
 #include "dshq/telemetry.h"
 #include "transport/owner.h"
 #include "dshq/wait.h"
+#include "transport/perturb.h"
 
 struct dshq_telemetry {
     struct dshq_telemetry_ctrl *ctrl;
@@ -188,6 +189,7 @@ int dshq_telemetry_publish(struct dshq_telemetry *t, uint64_t shape_hash,
         s++;
     /* W1 relaxed: ordered before every guarded word by their release. */
     atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
+    DSHQ_PERTURB();
     /* W2 release: pairs with R2. */
     atomic_store_explicit(&c->shape_hash, shape_hash, memory_order_release);
     atomic_store_explicit(&c->size, len, memory_order_release);
@@ -200,6 +202,8 @@ int dshq_telemetry_publish(struct dshq_telemetry *t, uint64_t shape_hash,
         uint32_t n = len - i * 8 < 8 ? len - i * 8 : 8;
         memcpy(&w, src + (size_t)i * 8, n);
         atomic_store_explicit(&t->blob[i], w, memory_order_release); /* W2 */
+        if (i == words / 2)
+            DSHQ_PERTURB();
     }
     /* W3 release: pairs with R1. */
     atomic_store_explicit(&c->seq, s + 2, memory_order_release);
@@ -249,6 +253,8 @@ int dshq_telemetry_read(const void *mem, uint64_t size, uint64_t expected_shape,
                 uint64_t w = atomic_load_explicit(&blob[i], memory_order_acquire); /* R2 */
                 uint32_t n = len - i * 8 < 8 ? len - i * 8 : 8;
                 memcpy(dst + (size_t)i * 8, &w, n);
+                if (i == words / 2)
+                    DSHQ_PERTURB();
             }
         }
         /* R3 relaxed: kept after every R2 load by their acquire order. */

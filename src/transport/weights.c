@@ -65,6 +65,7 @@
 #include "dshq/wait.h"
 #include "dshq/weights.h"
 #include "transport/owner.h"
+#include "transport/perturb.h"
 
 #define CTRL_BYTES ((uint64_t)sizeof(struct dshq_weights_ctrl))
 #define ADOPT_TRIES 64          /* adopt re-checks before DSHQ_WEIGHTS_BUSY */
@@ -534,6 +535,7 @@ int dshq_weights_publish_begin(struct dshq_weights_writer *w, float **params)
         }
         if (f == DSHQ_WEIGHTS_NONE)
             return DSHQ_ECORRUPT; /* R pins + active < R + 2: only if pins lie */
+        DSHQ_PERTURB();
         /* W3: redirect pending claims to the active buffer `last`.  A
          * claim is not a pin: its reader still holds its old view, and
          * promotes the claim by a CAS on the same word (R7), so exactly one
@@ -558,6 +560,7 @@ int dshq_weights_publish_begin(struct dshq_weights_writer *w, float **params)
                 if ((pd & DSHQ_WEIGHTS_GRANT) && pb != f)
                     break; /* a grant on a buffer we keep */
                 w->grant_tag = (w->grant_tag + 1) & GRANT_TAG_MASK;
+                DSHQ_PERTURB();
                 uint32_t grant = w->last | DSHQ_WEIGHTS_GRANT | w->grant_tag << GRANT_TAG_SHIFT;
                 if (atomic_compare_exchange_weak_explicit(pw, &p, pins_pack(pins_held(p), grant),
                                                           memory_order_acq_rel,
@@ -645,6 +648,7 @@ int64_t dshq_weights_publish_commit(struct dshq_weights_writer *w, uint64_t step
      * an odd or newer seq when it re-checks. */
     atomic_store_explicit(&c->seq, w->seq + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
+    DSHQ_PERTURB();
     /* C2: relaxed, all of them: the seqlock (C1/C4) orders them for readers
      * of the control words, C3 for copy-out readers of the stamp. */
     atomic_store_explicit(&B->version, v, memory_order_relaxed);
@@ -657,11 +661,13 @@ int64_t dshq_weights_publish_commit(struct dshq_weights_writer *w, uint64_t step
     atomic_store_explicit(&c->published_ns, dshq_now_ns(), memory_order_relaxed);
     /* C3: buffer complete; release pairs with CO1. */
     atomic_store_explicit(&B->seq, w->fill_seq + 1, memory_order_release);
+    DSHQ_PERTURB();
     /* CP: publication for adopters, one word.  Release pairs with R1: a
      * reader that reads it sees the filled buffer and its stamp.  Every
      * commit stores a new value (the version grows), so "current
      * unchanged" means "no commit", with no ABA. */
     atomic_store_explicit(&c->current, v << 8 | f, memory_order_release);
+    DSHQ_PERTURB();
     /* C4: release pairs with R1: a reader that reads this seq sees the filled
      * buffer and the control words above. */
     atomic_store_explicit(&c->seq, w->seq + 2, memory_order_release);
@@ -795,6 +801,7 @@ int dshq_weights_adopt(struct dshq_weights_reader *rd, struct dshq_weights_view 
     /* R1: acquire pairs with CP: the snapshot it names is filled and
      * stamped, and visible to us. */
     uint64_t c1 = atomic_load_explicit(&c->current, memory_order_acquire);
+    DSHQ_PERTURB();
     if (rd->seen_valid && c1 == rd->seen_cur)
         return adopt_done(rd, view, rd->seen_rc); /* no commit since */
     uint64_t v = DSHQ_WEIGHTS_CUR_VERSION(c1);
@@ -810,6 +817,7 @@ int dshq_weights_adopt(struct dshq_weights_reader *rd, struct dshq_weights_view 
      * (R7/R9) before their refill. */
     uint64_t mine = pins_pack(held, b);
     atomic_store_explicit(&s->pins, mine, memory_order_release);
+    DSHQ_PERTURB();
     for (int tries = 0; tries < ADOPT_TRIES; tries++) {
         /* R5: pairs with W1 (Dekker): either the writer's scan (W2/W3) sees
          * our claim, or we see below the `current` of every commit that
@@ -818,6 +826,7 @@ int dshq_weights_adopt(struct dshq_weights_reader *rd, struct dshq_weights_view 
         /* R6: acquire pairs with CP, as R1: when the claim moves to c2's
          * buffer below, that buffer's fill and stamp are visible to us. */
         uint64_t c2 = atomic_load_explicit(&c->current, memory_order_acquire);
+        DSHQ_PERTURB();
         uint64_t p = mine;
         if (c2 == c1) {
             /* No commit since R1: b is still the newest, and no begin can
@@ -878,6 +887,7 @@ int dshq_weights_adopt(struct dshq_weights_reader *rd, struct dshq_weights_view 
             uint64_t gv = atomic_load_explicit(&G->version, memory_order_relaxed);
             uint64_t gstep = atomic_load_explicit(&G->step, memory_order_relaxed);
             uint64_t gshape = atomic_load_explicit(&G->shape_hash, memory_order_relaxed);
+            DSHQ_PERTURB();
             if (g == held || gv <= rd->view.version ||
                 (rd->expected_shape && gshape != rd->expected_shape)) {
                 /* Nothing newer for us there (or another shape): withdraw,
@@ -965,6 +975,7 @@ int dshq_weights_copy_out(const struct dshq_weights *ch, uint64_t expected_shape
                    : (expected_shape && shape != expected_shape) ? DSHQ_ESHAPE : 0;
         if (!refuse)
             weights_copy_racy(dst, buffer_ptr(ch, b), count * sizeof(float)); /* CO2 */
+        DSHQ_PERTURB();
         /* CO3: acquire fence pairs with W4: if the copy or the stamp saw any
          * byte of a refill, the re-read sees the odd (or a later) seq. */
         atomic_thread_fence(memory_order_acquire);
