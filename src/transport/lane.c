@@ -53,6 +53,7 @@
 #include "dshq/error.h"
 #include "dshq/rollout.h"
 #include "transport/owner.h"
+#include "transport/perturb.h"
 #include "transport/ring_common.h"
 
 struct lanes_view {
@@ -285,6 +286,7 @@ int dshq_lane_claim(struct dshq_lane_producer *p, int64_t timeout_ns,
                 return DSHQ_RING_FULL;
         }
     }
+    DSHQ_PERTURB(); /* between the room check and the fill */
     if (!p->claimed) {
         p->claimed = 1;
         /* Relaxed: informative only (see open). */
@@ -313,10 +315,12 @@ int dshq_lane_commit(struct dshq_lane_producer *p)
         return -EINVAL;
     p->claimed = 0;
     p->head++;
+    DSHQ_PERTURB(); /* between the fill and its publication */
     /* P2: release pairs with C1 in poll: the slot's bytes before the head
      * that covers them.  It is also K1 of the wake protocol (seq_cst, or
      * release plus the sleeper's membarrier). */
     ring_publish(&p->lc->head, p->head, p->cheap);
+    DSHQ_PERTURB(); /* between K1 and K2 */
     ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
     return 0;
 }
@@ -433,6 +437,7 @@ int dshq_lane_release(struct dshq_lane_consumer *c, const struct dshq_slot *s)
         return -EINVAL;
     struct dshq_lane_ctrl *lc = &c->v.lanes[i];
     c->tail[i] = s->seq + 1;
+    DSHQ_PERTURB(); /* between the reads of the slot and its release */
     /* C3: release pairs with P1: our reads of the slot are done before the
      * producer sees the room and overwrites it.  In block mode it is also
      * K1 of the wake protocol; drop mode has no sleepers. */

@@ -68,6 +68,7 @@
 #include "dshq/error.h"
 #include "dshq/rollout.h"
 #include "transport/owner.h"
+#include "transport/perturb.h"
 #include "transport/ring_common.h"
 
 #define INTENT_NONE UINT64_MAX
@@ -351,6 +352,7 @@ static int claim_n(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_n
             uint64_t used = r - p->tail_cache;
             if (used >= p->v.capacity || (max > 1 && p->v.capacity - used < max)) {
                 MPSC_TEST_HOOK(MPSC_STEP_FULL_BY_CACHE, p);
+                DSHQ_PERTURB(); /* between the guess of r and the reload of tail */
                 /* P1: acquire pairs with C3. */
                 p->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
                 used = r - p->tail_cache;
@@ -371,6 +373,7 @@ static int claim_n(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_n
             /* I1: release (see the essay): the consumer may only read this
              * intent once R1 below is visible to it. */
             atomic_store_explicit(&p->e->intent, r, memory_order_release);
+            DSHQ_PERTURB(); /* between I1 and R1 */
             /* R1: acq_rel; release pairs with C0 (the intent above is
              * visible to a consumer that sees reserve > r); acquire keeps
              * the chain of reservations ordered. */
@@ -422,6 +425,7 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
     int rc = claim_n(p, 1, timeout_ns);
     if (rc)
         return rc;
+    DSHQ_PERTURB(); /* between R1 and the fill */
     slot_out(p, p->pos, out);
     return 0;
 }
@@ -457,6 +461,7 @@ int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
     if (!p->claimed)
         return -EINVAL;
     p->claimed = 0;
+    DSHQ_PERTURB(); /* between the fill and its publication */
     /* A batch is published last to first: the consumer takes positions in
      * order, so it can only wait on the first one, and once it sees that
      * (P2 below, acquire in C1) it also sees the later ones' words, stored
@@ -468,6 +473,7 @@ int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
      * Also K1 of the wake protocol (seq_cst, or release plus the sleeper's
      * membarrier). */
     ring_publish(&p->v.commits[p->pos & p->v.mask], p->pos + 1, p->cheap);
+    DSHQ_PERTURB(); /* between K1 and K2 */
     ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
     /* Relaxed store of a private running total (see counter_bump). */
     p->committed += p->count;
@@ -561,6 +567,7 @@ static int reserver_dead(const struct mpsc_view *v, uint64_t pos)
         if (dshq_owner_alive(atomic_load_explicit(&e->owner, memory_order_acquire)))
             return 0;
     }
+    DSHQ_PERTURB(); /* between the scan and the re-check */
     /* Its reserver may have committed and moved on during the scan. */
     return !committed_at(v, pos);
 }
@@ -660,6 +667,7 @@ int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s)
         t++;
     }
     c->tail = t;
+    DSHQ_PERTURB(); /* between the reads of the slot and its release */
     /* Relaxed: a counter with one writer, for monitors. */
     atomic_store_explicit(&c->v.ctrl->consumed, ++c->consumed, memory_order_relaxed);
     tail_publish(c);
