@@ -28,10 +28,23 @@
  * sequence.  Peers spin on full/empty with a pause and a sched_yield every
  * 64 failures; ours uses its block policy (bounded spin, then futex sleep).
  *
+ * Placement (bench/placement.h): --cpus A,B[,C] pins the consumer to A,
+ * the (first) producer to B and the second producer to C (B if absent);
+ * each part-1 row and each part-2 round first probes the cache-line round
+ * trip between the consumer's and the producer's CPUs and prints it (ns):
+ * ~50-100 close, ~300+ far, microseconds on one CPU.  Every run is a child
+ * bounded by --limit seconds (default 30) and prints "collapsed" when it
+ * does not finish, instead of hanging.  Part 1 also measures the limit for
+ * lanes: a bare shared-memory handoff (producer fills a slot, one flag,
+ * consumer reads; no protocol).  Part 2 adds our batch API (32 per claim)
+ * beside rte_ring's bulk-32 enqueue, and interleaves the runs of all
+ * methods round by round so that each round sees one machine state.
+ *
  * Peers missing at build time (bench/rollout.mk looks for them) print n/a.
  * Never run by `make test`.  Usage:
  *   build/bench/rollout [--reps N] [--mib M] [--records N] [--part 1|2]
- *                       [--sizes 4k,64k,1m,8m]
+ *                       [--sizes 4k,64k,1m,8m] [--cpus A,B[,C]] [--limit S]
+ *                       [--only NAME]  (part 2 methods whose name has NAME)
  */
 #define _GNU_SOURCE
 #include <errno.h>
