@@ -108,18 +108,22 @@ struct place_probe_arg {
 };
 
 /* Waits until line == want (spins; yields every 64 spins so that two
- * roles on one CPU still progress); 0 when stopped. */
-static inline int place_wait(struct place_probe_arg *a, uint64_t want)
+ * roles on one CPU still progress); 0 when stopped or past deadline_ns
+ * (0: none). */
+static inline int place_wait(struct place_probe_arg *a, uint64_t want, uint64_t deadline_ns)
 {
     unsigned spins = 0;
     /* Acquire pairs with the other side's release store. */
     while (atomic_load_explicit(&a->line, memory_order_acquire) != want) {
         if (atomic_load_explicit(&a->stop, memory_order_relaxed))
             return 0;
-        if (++spins % 64 == 0)
+        if (++spins % 64 == 0) {
             sched_yield();
-        else
+            if (deadline_ns && place_now_ns() > deadline_ns)
+                return 0;
+        } else {
             place_pause();
+        }
     }
     return 1;
 }
@@ -129,7 +133,7 @@ static inline void *place_echo(void *x)
     struct place_probe_arg *a = x;
     place_pin(1);
     for (uint64_t i = 0;; i++) {
-        if (!place_wait(a, 2 * i + 1))
+        if (!place_wait(a, 2 * i + 1, 0))
             return NULL;
         /* Release pairs with the prober's acquire. */
         atomic_store_explicit(&a->line, 2 * i + 2, memory_order_release);
@@ -156,12 +160,14 @@ static inline double place_probe(void)
         uint64_t t0 = place_now_ns(), n = 0;
         while (n < 2000 && place_now_ns() < end) {
             atomic_store_explicit(&a.line, 2 * i + 1, memory_order_release);
-            if (!place_wait(&a, 2 * i + 2))
-                break;
+            if (!place_wait(&a, 2 * i + 2, end + 100u * 1000 * 1000))
+                break; /* the echo did not run within 100 ms: no figure */
             i++, n++;
         }
         if (n)
             v[nb++] = (double)(place_now_ns() - t0) / (double)n;
+        if (atomic_load_explicit(&a.line, memory_order_relaxed) != 2 * i)
+            break; /* an unanswered trip: the line is out of step */
     }
     atomic_store(&a.stop, 1);
     pthread_join(th, NULL);
