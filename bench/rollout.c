@@ -962,6 +962,29 @@ static void mpsc_produce_batch(void *x, uint32_t id, uint64_t n)
     dshq_mpsc_producer_close(p);
 }
 
+static void mpsc_consume_batch(void *x, uint64_t n)
+{
+    struct ours_ctx *o = x;
+    struct dshq_mpsc_consumer *c;
+    if (dshq_mpsc_consumer_open(o->sec, o->size, &c))
+        DIE("consumer");
+    struct rec_check chk = {{0, 0}};
+    struct dshq_slot s[32];
+    for (uint64_t k = 0; k < n;) {
+        uint32_t got;
+        if (dshq_mpsc_poll_batch(c, 32, -1, s, &got))
+            DIE("poll");
+        for (uint32_t i = 0; i < got; i++) {
+            struct rec r;
+            memcpy(&r, s[i].data, sizeof r);
+            rec_take(&chk, &r);
+        }
+        dshq_mpsc_release_upto(c, &s[got - 1]);
+        k += got;
+    }
+    dshq_mpsc_consumer_close(c);
+}
+
 static void lanes_produce(void *x, uint32_t id, uint64_t n)
 {
     struct ours_ctx *o = x;
@@ -1008,7 +1031,7 @@ static double rec_ours_run(uint32_t kind, int batch)
     struct ours_ctx o;
     struct dshq_region *r = ring_region(kind, &p, &o.sec, &o.size);
     double v = kind == DSHQ_SECTION_LANES ? rec_run(lanes_produce, lanes_consume, &o)
-               : batch ? rec_run(mpsc_produce_batch, mpsc_consume, &o)
+               : batch ? rec_run(mpsc_produce_batch, mpsc_consume_batch, &o)
                        : rec_run(mpsc_produce, mpsc_consume, &o);
     dshq_region_destroy(r);
     return v;

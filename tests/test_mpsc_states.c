@@ -376,20 +376,51 @@ static void batch(void)
     for (uint64_t q = 18; q <= 22; q++)
         get(c, q, sec);
 
-    /* A dead batch holder: 23..25 reserved, then its owner "dies"; every
-     * one of its positions is skipped, 26 delivered. */
+    /* Batch poll and release: 5 committed, a batch of 8 gets those 5 (an
+     * uncommitted position ends it); release_upto checks its argument. */
+    for (uint64_t q = 0; q < 5; q++)
+        put(b, 23 + q);
+    CHECK_EQ_INT(dshq_mpsc_claim(a, 0, &one), 0); /* 28: claimed, not committed */
+    put(b, 29);
+    struct dshq_slot in[8];
+    CHECK_EQ_INT(dshq_mpsc_poll_batch(c, 0, 0, in, &n), -EINVAL);
+    CHECK_EQ_INT(dshq_mpsc_poll_batch(c, 8, 0, in, &n), 0);
+    CHECK_EQ_INT(n, 5);
+    for (uint32_t i = 0; i < n; i++) {
+        CHECK_EQ_U64(in[i].seq, 23 + i);
+        CHECK(in[i].data == slot_addr(sec, 23 + i));
+        verify_slot(&in[i]);
+    }
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &one), -EINVAL); /* never polled */
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[2]), 0);     /* 23..25 */
+    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 26);
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[1]), -EINVAL); /* released already */
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[4]), 0);       /* 26, 27 */
+    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 28);
+    fill_slot(&one);
+    CHECK_EQ_INT(dshq_mpsc_commit(a), 0);
+    CHECK_EQ_INT(dshq_mpsc_poll_batch(c, 8, 0, in, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_U64(in[1].seq, 29);
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[1]), 0);
+    CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
+    CHECK_EQ_U64(rs.consumed, 30);
+    CHECK_EQ_U64(rs.fill, 0);
+
+    /* A dead batch holder: 30..32 reserved, then its owner "dies"; every
+     * one of its positions is skipped, 33 delivered. */
     CHECK_EQ_INT(dshq_mpsc_claim_batch(a, 3, 0, s, &n), 0);
     CHECK_EQ_INT(n, 3);
     memset(s[0].data, 0x77, 64);
     atomic_store(&entry_of(sec, 0)->owner, dead_owner());
-    put(b, 26);
+    put(b, 33);
     CHECK_EQ_INT(dshq_mpsc_poll(c, 2000 * 1000 * 1000LL, &t), 0);
-    CHECK_EQ_U64(t.seq, 26);
+    CHECK_EQ_U64(t.seq, 33);
     verify_slot(&t);
     CHECK_EQ_INT(dshq_mpsc_release(c, &t), 0);
     CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
     CHECK_EQ_U64(rs.unblocked, 3);
-    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 27);
+    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 34);
     dshq_mpsc_producer_close(a);
     dshq_mpsc_producer_close(b);
     dshq_mpsc_consumer_close(c);

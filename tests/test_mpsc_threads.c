@@ -104,35 +104,47 @@ static void run(uint32_t pol, uint32_t flags)
     uint64_t received[NPROD] = {0}, last[NPROD], pos = 0;
     for (int i = 0; i < NPROD; i++)
         last[i] = UINT64_MAX;
+    /* The seq_cst runs consume in batches (poll_batch + release_upto). */
+    int batched = (flags & DSHQ_RING_FORCE_SEQCST) != 0;
     for (;;) {
-        struct dshq_slot s;
-        int rc = dshq_mpsc_poll(c, 20 * 1000 * 1000, &s);
+        struct dshq_slot in[8];
+        uint32_t got = 1;
+        int rc = batched ? dshq_mpsc_poll_batch(c, 8, 20 * 1000 * 1000, in, &got)
+                         : dshq_mpsc_poll(c, 20 * 1000 * 1000, &in[0]);
         if (rc == DSHQ_RING_EMPTY) {
             int finished = 1;
             for (int i = 0; i < NPROD; i++)
                 finished &= atomic_load(&attempted[i]) == M;
-            if (finished && dshq_mpsc_poll(c, 0, &s) == DSHQ_RING_EMPTY)
+            if (finished && dshq_mpsc_poll(c, 0, &in[0]) == DSHQ_RING_EMPTY)
                 break;
             if (!finished)
                 continue;
             rc = 0;
+            got = 1;
         }
         CHECK_EQ_INT(rc, 0);
-        CHECK_EQ_U64(s.seq, pos);
-        pos++;
-        uint64_t hdr[2];
-        memcpy(hdr, s.data, 16);
-        CHECK(hdr[0] < NPROD);
-        uint32_t id = (uint32_t)hdr[0];
-        CHECK(last[id] == UINT64_MAX || hdr[1] > last[id]);
-        if (pol == DSHQ_RING_BLOCK)
-            CHECK_EQ_U64(hdr[1], received[id]);
-        int64_t bad = ru_verify((unsigned char *)s.data + 16, SLOT - 16, ru_key(id, hdr[1]));
-        CHECK_MSG(bad < 0, "producer %u seq %llu byte %lld", id, (unsigned long long)hdr[1],
-                  (long long)bad);
-        last[id] = hdr[1];
-        received[id]++;
-        CHECK_EQ_INT(dshq_mpsc_release(c, &s), 0);
+        CHECK(got >= 1 && got <= 8);
+        for (uint32_t k = 0; k < got; k++) {
+            struct dshq_slot *sl = &in[k];
+            CHECK_EQ_U64(sl->seq, pos);
+            pos++;
+            uint64_t hdr[2];
+            memcpy(hdr, sl->data, 16);
+            CHECK(hdr[0] < NPROD);
+            uint32_t id = (uint32_t)hdr[0];
+            CHECK(last[id] == UINT64_MAX || hdr[1] > last[id]);
+            if (pol == DSHQ_RING_BLOCK)
+                CHECK_EQ_U64(hdr[1], received[id]);
+            int64_t bad = ru_verify((unsigned char *)sl->data + 16, SLOT - 16, ru_key(id, hdr[1]));
+            CHECK_MSG(bad < 0, "producer %u seq %llu byte %lld", id, (unsigned long long)hdr[1],
+                      (long long)bad);
+            last[id] = hdr[1];
+            received[id]++;
+            if (!batched)
+                CHECK_EQ_INT(dshq_mpsc_release(c, sl), 0);
+        }
+        if (batched)
+            CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[got - 1]), 0);
     }
     for (int i = 0; i < NPROD; i++)
         CHECK(pthread_join(th[i], NULL) == 0);

@@ -365,6 +365,14 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns,
                    struct dshq_slot *out);
 /* Releases polled slots in poll order (-EINVAL otherwise). */
 int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s);
+/* Batch poll: the next committed slot as dshq_mpsc_poll (waiting up to
+ * timeout_ns), then as many of the following ones as are committed already,
+ * up to max, into slots[0..*count-1].  -EINVAL for max 0. */
+int dshq_mpsc_poll_batch(struct dshq_mpsc_consumer *c, uint32_t max, int64_t timeout_ns,
+                         struct dshq_slot *slots, uint32_t *count);
+/* Releases every polled slot up to and including `last` (one store of the
+ * tail for the lot).  -EINVAL when last is not a polled, unreleased slot. */
+int dshq_mpsc_release_upto(struct dshq_mpsc_consumer *c, const struct dshq_slot *last);
 
 /* Short path, as for lanes:
  *   consumer (creator):  dshq_mpsc_create("records", &params, &c);

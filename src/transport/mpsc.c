@@ -674,6 +674,56 @@ int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s)
     return 0;
 }
 
+int dshq_mpsc_poll_batch(struct dshq_mpsc_consumer *c, uint32_t max, int64_t timeout_ns,
+                         struct dshq_slot *slots, uint32_t *count)
+{
+    *count = 0;
+    if (max == 0 || !slots)
+        return -EINVAL;
+    int rc = dshq_mpsc_poll(c, timeout_ns, &slots[0]);
+    if (rc)
+        return rc;
+    uint32_t n = 1;
+    /* The next ones only if committed already (C1 each): no waiting, no
+     * dead check; an uncommitted position ends the batch. */
+    while (n < max && c->read - c->tail < c->v.capacity && committed_at(&c->v, c->read)) {
+        uint64_t pos = c->read++;
+        slots[n].data = mpsc_slot(&c->v, pos);
+        slots[n].size = c->v.slot_size;
+        slots[n].seq = pos;
+        slots[n].lane = 0;
+        slots[n].pad = 0;
+        n++;
+    }
+    *count = n;
+    return 0;
+}
+
+int dshq_mpsc_release_upto(struct dshq_mpsc_consumer *c, const struct dshq_slot *last)
+{
+    if (last->seq - c->tail >= c->read - c->tail) /* tail <= seq < read */
+        return -EINVAL;
+    uint64_t n = 0;
+    for (uint64_t pos = c->tail; pos != last->seq + 1; pos++) {
+        if (c->skipped[pos & c->v.mask])
+            c->skipped[pos & c->v.mask] = 0; /* counted in unblocked */
+        else
+            n++;
+    }
+    uint64_t t = last->seq + 1;
+    while (t != c->read && c->skipped[t & c->v.mask]) {
+        c->skipped[t & c->v.mask] = 0;
+        t++;
+    }
+    c->tail = t;
+    DSHQ_PERTURB(); /* between the reads of the slots and their release */
+    c->consumed += n;
+    /* Relaxed: a counter with one writer, for monitors. */
+    atomic_store_explicit(&c->v.ctrl->consumed, c->consumed, memory_order_relaxed);
+    tail_publish(c); /* C3 (and the wake of a producer waiting for room) */
+    return 0;
+}
+
 /* ------------------------------------------------------------------ stats */
 
 int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *out,
