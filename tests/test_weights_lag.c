@@ -6,7 +6,9 @@
  * never "same" with an old view while newer complete snapshots exist, never
  * "busy", never an error.  (Before `current` and the writer's grants, the
  * readers here fell 3 to 6 versions behind on every run.)  Every adopted view is checked float by float when adopted and
- * again before the next adopt.  No timing: the bound is in versions.
+ * again before the next adopt.  A fifth process makes validated copy-outs
+ * (no slot) and checks every float of each copy it keeps.  No timing: the
+ * bound is in versions.
  *
  * WEIGHTS_LAG_VERSIONS (default 20000) sets how many snapshots. */
 #include <errno.h>
@@ -26,10 +28,14 @@
 struct result {
     _Atomic uint64_t adopts, news, max_lag, lag_at, bad_rc, last_bad_rc, torn, final_version;
 };
+struct copier {
+    _Atomic uint64_t copies, retried, torn, bad_rc, final_version;
+};
 struct shared {
     _Atomic uint32_t ready, stop;
     _Atomic uint64_t last;
     struct result res[READERS];
+    struct copier cp;
 };
 
 static double now_s(void)
@@ -83,6 +89,41 @@ static void reader(const char *name, struct result *res)
     _exit(0);
 }
 
+/* A slot-less reader: validated copy-outs while the writer refills buffers
+ * under it; every copy kept must be exactly the version it says. */
+static void copier(const char *name, struct copier *cp)
+{
+    struct wt_region w;
+    wt_attach(&w, name);
+    struct shared *sh = w.raw;
+    struct dshq_weights *ch;
+    CHECK_EQ_INT(dshq_weights_open(w.sec, w.size, &ch), 0);
+    static float buf[N];
+    atomic_fetch_add(&sh->ready, 1);
+    for (;;) {
+        int stopping = atomic_load(&sh->stop) != 0;
+        struct dshq_weights_info info;
+        int rc = dshq_weights_copy_out(ch, 0, buf, N, &info);
+        if (rc == 0) {
+            atomic_fetch_add(&cp->copies, 1);
+            if (weights_verify(buf, N, info.version) != N || info.step != weights_step(info.version))
+                atomic_fetch_add(&cp->torn, 1);
+            if (stopping) {
+                atomic_store(&cp->final_version, info.version);
+                break;
+            }
+        } else if (rc == -EAGAIN || rc == -ENODATA) {
+            atomic_fetch_add(&cp->retried, 1);
+        } else {
+            atomic_fetch_add(&cp->bad_rc, 1);
+            break;
+        }
+    }
+    dshq_weights_close(ch);
+    dshq_region_detach(w.r);
+    _exit(0);
+}
+
 int main(void)
 {
     const char *env = getenv("WEIGHTS_LAG_VERSIONS");
@@ -92,19 +133,22 @@ int main(void)
     struct wt_region wr;
     wt_create(&wr, name, N, R, 0x1a9, sizeof(struct shared));
     struct shared *sh = wr.raw;
-    pid_t kids[READERS];
-    for (int i = 0; i < READERS; i++) {
+    pid_t kids[READERS + 1];
+    for (int i = 0; i <= READERS; i++) {
         kids[i] = fork();
         CHECK(kids[i] >= 0);
-        if (kids[i] == 0)
+        if (kids[i] == 0) {
+            if (i == READERS)
+                copier(name, &sh->cp);
             reader(name, &sh->res[i]);
+        }
     }
     struct dshq_weights *ch;
     CHECK_EQ_INT(dshq_weights_open(wr.sec, wr.size, &ch), 0);
     struct dshq_weights_writer *w;
     CHECK_EQ_INT(dshq_weights_writer_attach(ch, &w), 0);
     double limit = now_s() + 120.0;
-    while (atomic_load(&sh->ready) < READERS) {
+    while (atomic_load(&sh->ready) < READERS + 1) {
         CHECK_MSG(now_s() < limit, "readers did not attach");
         sched_yield();
     }
@@ -113,7 +157,7 @@ int main(void)
     atomic_store(&sh->last, versions);
     atomic_store(&sh->stop, 1);
     int failed = 0;
-    for (int i = 0; i < READERS; i++) {
+    for (int i = 0; i <= READERS; i++) {
         int st;
         CHECK_EQ_INT(waitpid(kids[i], &st, 0), kids[i]);
         failed |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
@@ -130,10 +174,17 @@ int main(void)
         bad += r->bad_rc;
         torn += r->torn;
     }
+    struct copier *cp = &sh->cp;
+    printf("copier: %" PRIu64 " copies verified, %" PRIu64 " retried, %" PRIu64 " torn, final %" PRIu64
+           "\n", cp->copies, cp->retried, cp->torn, cp->final_version);
+    uint64_t cp_torn = cp->torn, cp_bad = cp->bad_rc, cp_final = cp->final_version;
     dshq_weights_writer_detach(w);
     dshq_weights_close(ch);
     dshq_region_destroy(wr.r);
     CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_U64(cp_torn, 0);
+    CHECK_EQ_U64(cp_bad, 0);
+    CHECK_EQ_U64(cp_final, versions);
     CHECK_EQ_U64(torn, 0);
     CHECK_EQ_U64(bad, 0);
     CHECK_MSG(worst == 0, "a reader was left %" PRIu64 " versions behind", worst);

@@ -41,9 +41,14 @@ void dshq_perturb_point(void)
     if (r % (uint64_t)o)
         return;
     r /= (uint64_t)o;
-    if (r & 1) {
+    if (r % 3 == 0) {
         sched_yield();
+    } else if (r % 3 == 1) {
+        /* A real pause: the other side surely runs meanwhile. */
+        struct timespec ts = {0, (long)(1000 + (r >> 2) % 100000)};
+        nanosleep(&ts, NULL);
     } else {
+        r /= 3;
         unsigned spins = (unsigned)(r >> 1) % 2000u;
         for (volatile unsigned i = 0; i < spins; i++) {
 #if defined(__x86_64__) || defined(__i386__)

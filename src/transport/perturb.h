@@ -4,7 +4,7 @@
  * another process or thread could act.  In a normal build it is nothing at
  * all.  Built with -DDSHQ_PERTURB_BUILD (make mutants does; any build may, e.g.
  * `make test EXTRA_CFLAGS=-DDSHQ_PERTURB_BUILD`), each point yields the CPU or
- * spins for a random while now and then, so that the interleavings a
+ * spins or sleeps (up to 0.1 ms) for a random while now and then, so that the interleavings a
  * protocol bug needs — a commit between a load and its re-check, a thief
  * between a scan and a steal — happen in every test run instead of once a
  * month.  DSHQ_PERTURB_ODDS (environment, default 8) makes a point act once

@@ -49,6 +49,7 @@ int dshq_event_wait(struct dshq_event *ev, uint32_t snapshot, int64_t timeout_ns
 {
     uint64_t deadline = timeout_ns >= 0 ? dshq_now_ns() + (uint64_t)timeout_ns : 0;
     int rc = 0;
+    DSHQ_PERTURB(); /* between the caller's test of its condition and W2 */
     /* W2: announce the sleeper before the final check of seq. */
     atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_relaxed);
     DSHQ_PERTURB();
@@ -65,6 +66,7 @@ int dshq_event_wait(struct dshq_event *ev, uint32_t snapshot, int64_t timeout_ns
             }
             left = (int64_t)(deadline - now);
         }
+        DSHQ_PERTURB(); /* between the last check and the sleep */
         int w = dshq_futex_wait(&ev->seq, snapshot, left);
         if (w == -ETIMEDOUT) {
             rc = -ETIMEDOUT;

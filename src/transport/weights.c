@@ -939,7 +939,12 @@ static void weights_copy_racy(void *dst, const void *src, size_t n)
 #ifdef WEIGHTS_TSAN
     AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
 #endif
-    memcpy(dst, src, n);
+    /* Two halves, with a perturbation point between them (nothing in a
+     * normal build): a refill in the middle of a copy is what CO3 exists
+     * to catch. */
+    memcpy(dst, src, n / 2);
+    DSHQ_PERTURB();
+    memcpy((char *)dst + n / 2, (const char *)src + n / 2, n - n / 2);
 #ifdef WEIGHTS_TSAN
     AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
 #endif
