@@ -35,7 +35,11 @@ static void *producer(void *arg)
 {
     uint32_t id = (uint32_t)(uintptr_t)arg;
     struct dshq_mpsc_producer *p;
-    CHECK_EQ_INT(dshq_mpsc_producer_open(sec, size, &p), 0);
+    /* Its own identity (entry): a producer that finishes and closes before
+     * another one opens would otherwise hand that one its entry, and its
+     * counters (they continue per entry). */
+    CHECK_EQ_INT(dshq_mpsc_producer_open_id(sec, size, id, &p), 0);
+    CHECK_EQ_INT(dshq_mpsc_producer_id(p), id);
     uint64_t n = 0;
     /* The last producer uses batch claims of up to 4 slots. */
     int batch = id == NPROD - 1;
@@ -91,6 +95,7 @@ static void run(uint32_t pol, uint32_t flags)
     for (uint32_t i = 0; i < NPROD; i++) {
         atomic_store(&attempted[i], 0);
         atomic_store(&committed[i], 0);
+        atomic_store(&entry[i], UINT64_MAX);
         atomic_store(&first_drop[i], 0);
     }
     atomic_store(&go, pol == DSHQ_RING_BLOCK);
@@ -154,7 +159,7 @@ static void run(uint32_t pol, uint32_t flags)
     uint64_t total = 0;
     for (int i = 0; i < NPROD; i++) {
         uint64_t e = atomic_load(&entry[i]);
-        CHECK(e < NPROD);
+        CHECK_EQ_U64(e, (uint64_t)i); /* slots carry the producer's identity */
         CHECK_EQ_U64(received[i], atomic_load(&committed[i]));
         CHECK_EQ_U64(ps[e].committed, received[i]);
         CHECK_EQ_U64(ps[e].dropped, M - received[i]);
