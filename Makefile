@@ -4,6 +4,8 @@
 #   make test       build and run the whole test suite (summary: "N passed, N failed")
 #   make san        the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan       the suite under ThreadSanitizer
+#   make mutants    single-point protocol mutants vs the channel tests (scripts/mutants.sh)
+#   make test-stress the whole suite several times beside a CPU hog (scripts/test-stress.sh)
 #   make fuzz       build the libFuzzer target for region-header validation (clang)
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
 #
@@ -63,7 +65,7 @@ LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm
+.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm mutants test-stress
 all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) layers
 
 # The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
@@ -150,6 +152,12 @@ san:
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 SANITIZE="-fsanitize=thread" test
+
+mutants:
+	scripts/mutants.sh
+
+test-stress: tests
+	DSHQ=$(abspath $(DSHQ)) scripts/test-stress.sh $(BUILD)/tests
 
 bench: all $(BENCH_BIN)
 bench-deps:

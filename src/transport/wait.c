@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "dshq/wait.h"
+#include "transport/perturb.h"
 
 uint64_t dshq_now_ns(void)
 {
@@ -48,8 +49,10 @@ int dshq_event_wait(struct dshq_event *ev, uint32_t snapshot, int64_t timeout_ns
 {
     uint64_t deadline = timeout_ns >= 0 ? dshq_now_ns() + (uint64_t)timeout_ns : 0;
     int rc = 0;
+    DSHQ_PERTURB(); /* between the caller's test of its condition and W2 */
     /* W2: announce the sleeper before the final check of seq. */
     atomic_fetch_add_explicit(&ev->waiters, 1, memory_order_relaxed);
+    DSHQ_PERTURB();
     /* W3: pairs with N2 (Dekker): after this fence, either we see the new seq
      * or the notifier sees waiters != 0. */
     atomic_thread_fence(memory_order_seq_cst);
@@ -63,6 +66,7 @@ int dshq_event_wait(struct dshq_event *ev, uint32_t snapshot, int64_t timeout_ns
             }
             left = (int64_t)(deadline - now);
         }
+        DSHQ_PERTURB(); /* between the last check and the sleep */
         int w = dshq_futex_wait(&ev->seq, snapshot, left);
         if (w == -ETIMEDOUT) {
             rc = -ETIMEDOUT;
@@ -82,6 +86,7 @@ void dshq_event_notify(struct dshq_event *ev)
 {
     /* N1: release pairs with W1 and with the acquire loads in wait. */
     atomic_fetch_add_explicit(&ev->seq, 1, memory_order_release);
+    DSHQ_PERTURB();
     /* N2: pairs with W3. */
     atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&ev->waiters, memory_order_relaxed) != 0)
