@@ -21,6 +21,8 @@ struct train_args {
     const char *checkpoint_dir;
     const char *resume;
     const char *metrics;
+    int mpi;                    /* --mpi: one rank of an mpirun job (src/mpi) */
+    double mpi_weights_ms;      /* --mpi-weights-ms: at most one weights message per T ms */
 };
 
 /* Parses argv.  Returns 0 (go on), or with *exit_now the exit code (0 after
