@@ -115,7 +115,7 @@ static struct {
     /* rank 0: per remote rank (index = rank) */
     struct mpi_rank_stats rs[MPI_HOST_MAX_RANKS];
     /* remote: own counters */
-    uint64_t fwd_chunks, fwd_bytes, w_msgs, w_version, unmapped;
+    uint64_t fwd_chunks, fwd_bytes, w_msgs, w_version, unmapped, corrupted;
 } G;
 
 int mpi_host_plan(struct train_args *a, struct mpi_plan *p)
@@ -235,6 +235,8 @@ static int forwarder(struct run *run)
                 bye_req = MPI_REQUEST_NULL;
     int got_stop = 0, bye_sent = 0;
     uint64_t seq = 0, last_stats = 0;
+    const char *ce = getenv("DSHQ_MPI_TEST_CORRUPT_EVERY");
+    const uint64_t corrupt_every = ce ? strtoull(ce, NULL, 10) : 0;
 
     if ((rc = dshq_weights_open(run->weights_mem, run->weights_size, &wch)) ||
         (rc = dshq_weights_writer_attach(wch, &w)) || (rc = run_consumer_open(run, &cons))) {
@@ -311,6 +313,12 @@ static int forwarder(struct run *run)
                     f->env.seq = seq++;
                     f->env.policy_version = gv;
                     f->env.checksum = mpi_checksum(f->slot.data, run->chunk.bytes);
+                    /* Tests: damage every Nth chunk after its checksum, so
+                     * rank 0 must find exactly those. */
+                    if (corrupt_every && f->env.seq % corrupt_every == corrupt_every - 1) {
+                        ((unsigned char *)f->slot.data)[run->chunk.off_obs + f->env.seq % 97] ^= 0x40;
+                        G.corrupted++;
+                    }
                     fill_stats(run, &f->env);
                     MPI_Isend(&f->env, (int)sizeof f->env, MPI_BYTE, 0, TAG_UP, MPI_COMM_WORLD,
                               &f->req[0]);
@@ -556,12 +564,22 @@ static int receiver(struct run *run)
             x->held = 0;
             busy = 1;
             if (!into_lane) {
-                /* The sender's size is untrusted: take at most our buffer. */
+                /* The sender's size is untrusted: take at most our buffer
+                 * (a longer message is an error, reported by MPI_Recv). */
                 MPI_Status st;
-                MPI_Recv(scratch, (int)chunk_bytes, MPI_BYTE, r, TAG_DATA, MPI_COMM_WORLD, &st);
-                if (x->env.bytes != chunk_bytes)
+                int n = 0;
+                if (MPI_Recv(scratch, (int)chunk_bytes, MPI_BYTE, r, TAG_DATA, MPI_COMM_WORLD,
+                             &st) != MPI_SUCCESS || x->env.bytes != chunk_bytes) {
                     s->bad++;
-                else if (!stopping)
+                    continue;
+                }
+                MPI_Get_count(&st, MPI_BYTE, &n);
+                if ((uint64_t)n != chunk_bytes ||
+                    mpi_checksum(scratch, chunk_bytes) != x->env.checksum)
+                    s->checksum_failed++;
+                else if (stopping)
+                    s->discarded++;
+                else
                     note_lag(s, cur, pv, 1);
                 continue;
             }
@@ -642,12 +660,12 @@ int mpi_host_finish(struct run *run, const struct mpi_plan *p)
     if (p->rank == 0) {
         for (int r = 1; r < p->size; r++) {
             const struct mpi_rank_stats *s = &G.rs[r];
-            printf("  rank %-2d lane %-3u     chunks %llu (%.1f MiB), checksum failures %llu, "
-                   "dropped %llu (here) + %llu (there), lag mean %.2f max %llu, weights "
-                   "version %llu (%llu messages)\n",
+            printf("  rank %d lane %u: chunks %llu (%.1f MiB), checksum failures %llu, "
+                   "dropped %llu (here) + %llu (there), after stop %llu, lag mean %.2f max %llu, "
+                   "weights version %llu (%llu messages)\n",
                    r, s->lane, (unsigned long long)s->chunks, (double)s->bytes / (1 << 20),
                    (unsigned long long)s->checksum_failed, (unsigned long long)s->dropped,
-                   (unsigned long long)s->remote_dropped,
+                   (unsigned long long)s->remote_dropped, (unsigned long long)s->discarded,
                    s->lag_n ? (double)s->lag_sum / (double)s->lag_n : 0.0,
                    (unsigned long long)s->lag_max, (unsigned long long)s->weights_version,
                    (unsigned long long)s->weights_msgs);
@@ -657,10 +675,12 @@ int mpi_host_finish(struct run *run, const struct mpi_plan *p)
         G.stats = NULL;
     } else {
         printf("dshq train: rank %d: forwarded %llu chunks (%.1f MiB) to rank 0, weights "
-               "versions adopted %llu (newest %llu), %llu with an unknown version%s\n",
+               "versions adopted %llu (newest %llu), %llu with an unknown version, %llu "
+               "damaged on purpose%s\n",
                p->rank, (unsigned long long)G.fwd_chunks, (double)G.fwd_bytes / (1 << 20),
                (unsigned long long)G.w_msgs, (unsigned long long)G.w_version,
-               (unsigned long long)G.unmapped, rc ? "; failed" : "");
+               (unsigned long long)G.unmapped, (unsigned long long)G.corrupted,
+               rc ? "; failed" : "");
     }
     fflush(stdout);
     MPI_Finalize();

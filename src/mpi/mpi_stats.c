@@ -7,7 +7,7 @@
 #include "dshq/wait.h"
 #include "mpi/mpi_stats.h"
 
-#define N_FIELDS 16
+#define N_FIELDS 17
 _Static_assert(sizeof(struct mpi_rank_stats) == 8 * N_FIELDS, "fields map to v[]");
 
 struct mpi_stats_region {

@@ -22,6 +22,7 @@ struct mpi_rank_stats {
     uint64_t bytes;
     uint64_t checksum_failed; /* received, checksum bad: never handed to the trainer */
     uint64_t bad;             /* envelopes refused (magic, size) */
+    uint64_t discarded;       /* received after the stop, not handed on */
     uint64_t dropped;         /* refused by a full lane (drop policy) */
     uint64_t dropped_lag_sum; /* their policy lag, summed */
     uint64_t lag_sum, lag_n, lag_max; /* policy lag of the chunks taken, at arrival */
@@ -36,7 +37,7 @@ struct mpi_rank_stats {
 
 /* The shared form: the same fields, atomic, one per rank (index = rank). */
 struct mpi_stats_line {
-    _Atomic uint64_t v[16];   /* the fields of mpi_rank_stats in order, lane last */
+    _Atomic uint64_t v[17];   /* the fields of mpi_rank_stats in order, lane last */
 };
 struct mpi_stats_block {
     uint32_t version;         /* MPI_STATS_VERSION */
