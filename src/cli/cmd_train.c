@@ -32,6 +32,7 @@ enum {
     OPT_EVAL_GREEDY,
     OPT_MPI,
     OPT_MPI_WEIGHTS_MS,
+    OPT_MPI_LOST_S,
 };
 
 static const struct {
@@ -68,6 +69,8 @@ static const struct {
      "(docs/scale-out.md)"},
     {"mpi-weights-ms", required_argument, OPT_MPI_WEIGHTS_MS, "T",
      "--mpi: send the newest weights at most every T ms (default 0: every version)"},
+    {"mpi-lost-s", required_argument, OPT_MPI_LOST_S, "S",
+     "--mpi: a rank silent for S s is lost: the run stops with a checkpoint (default 10)"},
 };
 #define N_HOST (sizeof host_opts / sizeof host_opts[0])
 
@@ -205,6 +208,9 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
         case OPT_MPI: a->mpi = 1; break;
         case OPT_MPI_WEIGHTS_MS:
             a->mpi_weights_ms = cli_parse_double("train", "--mpi-weights-ms", optarg, 0, 1e6);
+            break;
+        case OPT_MPI_LOST_S:
+            a->mpi_lost_s = cli_parse_double("train", "--mpi-lost-s", optarg, 0.5, 1e6);
             break;
         case OPT_EVAL_EPISODES:
             a->eval_episodes = (int)cli_parse_int("train", "--eval-episodes", optarg, 0, 1000000);

@@ -116,6 +116,9 @@ static struct {
     struct mpi_rank_stats rs[MPI_HOST_MAX_RANKS];
     /* remote: own counters */
     uint64_t fwd_chunks, fwd_bytes, w_msgs, w_version, unmapped, corrupted;
+    double lost_s;         /* --mpi-lost-s */
+    int lost;              /* rank 0: ranks lost */
+    char hosts[MPI_HOST_MAX_RANKS][MPI_MAX_PROCESSOR_NAME];
 } G;
 
 int mpi_host_plan(struct train_args *a, struct mpi_plan *p)
@@ -161,6 +164,15 @@ int mpi_host_plan(struct train_args *a, struct mpi_plan *p)
         MPI_Finalize();
         return 2;
     }
+    /* Every rank's host, for messages. */
+    char me[MPI_MAX_PROCESSOR_NAME] = "";
+    int len = 0;
+    MPI_Get_processor_name(me, &len);
+    MPI_Allgather(me, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, G.hosts, MPI_MAX_PROCESSOR_NAME,
+                  MPI_CHAR, MPI_COMM_WORLD);
+    for (int r = 0; r < p->size; r++)
+        G.hosts[r][MPI_MAX_PROCESSOR_NAME - 1] = 0;
+    G.lost_s = a->mpi_lost_s > 0 ? a->mpi_lost_s : 10;
     a->cfg = c0;
     p->n_local = own_workers;
     p->weights_ms = a->mpi_weights_ms;
@@ -234,7 +246,7 @@ static int forwarder(struct run *run)
     MPI_Request down_req = MPI_REQUEST_NULL, stats_req = MPI_REQUEST_NULL,
                 bye_req = MPI_REQUEST_NULL;
     int got_stop = 0, bye_sent = 0;
-    uint64_t seq = 0, last_stats = 0;
+    uint64_t seq = 0, last_stats = 0, bye_ns = 0;
     const char *ce = getenv("DSHQ_MPI_TEST_CORRUPT_EVERY");
     const uint64_t corrupt_every = ce ? strtoull(ce, NULL, 10) : 0;
 
@@ -263,6 +275,12 @@ static int forwarder(struct run *run)
                 fprintf(stderr, "dshq train: rank %d: bad message from rank 0\n", G.plan.rank);
             } else if (d->type == DOWN_STOP) {
                 got_stop = 1;
+                if (d->reserved[0]) {
+                    fprintf(stderr, "dshq train: --mpi rank %d: rank 0 lost %llu rank%s; "
+                                    "stopping\n", G.plan.rank,
+                            (unsigned long long)d->reserved[0], d->reserved[0] == 1 ? "" : "s");
+                    G.lost = (int)d->reserved[0];
+                }
                 run_stop(run->blk);
             } else if (d->type == DOWN_WEIGHTS && d->n_params == n_params &&
                        (uint64_t)n == down_bytes && d->shape_hash == run->blk->mlp_shape && w) {
@@ -365,6 +383,14 @@ static int forwarder(struct run *run)
             MPI_Wait(&bye_req, MPI_STATUS_IGNORE);
             break;
         }
+        if (bye_sent && !bye_ns)
+            bye_ns = now;
+        if (bye_sent && now - bye_ns > (uint64_t)(G.lost_s * 1e9)) {
+            fprintf(stderr, "dshq train: --mpi rank %d: rank 0 (host %s) sent no STOP within "
+                            "%.0f s of our goodbye: lost\n", G.plan.rank, G.hosts[0], G.lost_s);
+            G.lost = 1;
+            break;
+        }
         if (!busy)
             nap_us(200);
     }
@@ -389,6 +415,7 @@ out:
 struct remote {
     struct run_producer prod;
     int open, bye, stop_sent, held; /* held: an envelope waits for room in the lane */
+    int lost;                       /* silent too long: never addressed again */
     struct up_msg env;
     unsigned char *wbuf;            /* this rank's weights message */
     MPI_Request wreq, sreq;
@@ -428,6 +455,44 @@ static void note_lag(struct mpi_rank_stats *s, uint64_t cur, uint64_t pv, int dr
         s->lag_max = lag;
 }
 
+/* Receives rank r's DATA message into buf, waiting at most lost_s (a rank
+ * that died between its envelope and its bytes must not hang rank 0).
+ * 0 and *n bytes, or -1 (an error, or the rank is lost). */
+static int recv_data(void *buf, uint64_t bytes, int r, int *n)
+{
+    MPI_Request req;
+    MPI_Status st;
+    int done = 0;
+    if (MPI_Irecv(buf, (int)bytes, MPI_BYTE, r, TAG_DATA, MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+        return -1;
+    uint64_t deadline = now_ns() + (uint64_t)(G.lost_s * 1e9);
+    for (;;) {
+        if (MPI_Test(&req, &done, &st) != MPI_SUCCESS)
+            return -1;
+        if (done)
+            break;
+        if (now_ns() > deadline) {
+            MPI_Cancel(&req);
+            return -1;
+        }
+        nap_us(50);
+    }
+    *n = 0;
+    MPI_Get_count(&st, MPI_BYTE, n);
+    return 0;
+}
+
+static void mark_lost(struct run *run, struct remote *x, int r, const char *why)
+{
+    if (x->lost)
+        return;
+    x->lost = x->bye = 1;
+    G.lost++;
+    fprintf(stderr, "dshq train: --mpi: rank %d (host %s) is lost: %s; stopping the run\n", r,
+            G.hosts[r], why);
+    run_stop(run->blk);
+}
+
 static int receiver(struct run *run)
 {
     const int size = G.plan.size;
@@ -439,7 +504,7 @@ static int receiver(struct run *run)
     const uint64_t wbytes = sizeof(struct down_msg) + 4 * n_params;
     const uint64_t chunk_bytes = run->chunk.bytes;
     int rc, result = 1;
-    uint64_t last_bcast = 0;
+    uint64_t last_bcast = 0, stop_ns = 0, t0 = now_ns();
 
     if (!rem || !(params = malloc(4 * n_params)) ||
         !(scratch = aligned_alloc(64, (chunk_bytes + 63) & ~(uint64_t)63))) {
@@ -469,6 +534,21 @@ static int receiver(struct run *run)
     for (;;) {
         int busy = 0, stopping = run_stopping(run), left = 0;
         uint64_t now = now_ns(), cur = wch ? dshq_weights_version(wch) : 0;
+        if (stopping && !stop_ns)
+            stop_ns = now;
+        /* A rank is lost when it is silent for lost_s while the run goes
+         * (it sends counters every 250 ms), or has not said BYE lost_s
+         * after the stop: the run stops (the trainer writes its checkpoint)
+         * and the rank is never addressed again. */
+        for (int r = 1; r < size; r++) {
+            struct remote *x = &rem[r];
+            uint64_t since = G.rs[r].heard_ns ? G.rs[r].heard_ns : t0;
+            if (stop_ns && stop_ns > since)
+                since = stop_ns;
+            if (x->bye || x->lost || now - since < (uint64_t)(G.lost_s * 1e9))
+                continue;
+            mark_lost(run, x, r, stopping ? "no goodbye after the stop" : "nothing heard from it");
+        }
         /* Downward: the newest weights to every rank whose previous message
          * is out (so a slow link gets the newest, never a queue). */
         if (!stopping && cur && params &&
@@ -511,10 +591,11 @@ static int receiver(struct run *run)
             struct remote *x = &rem[r];
             struct mpi_rank_stats *s = &G.rs[r];
             /* STOP after the last weights (one tag: they arrive in order). */
-            if ((stopping || x->bye) && !x->stop_sent) {
+            if ((stopping || x->bye) && !x->stop_sent && !x->lost) {
                 memset(&x->stop, 0, sizeof x->stop);
                 x->stop.magic = MPI_MSG_MAGIC;
                 x->stop.type = DOWN_STOP;
+                x->stop.reserved[0] = (uint64_t)G.lost; /* > 0: nobody finalizes */
                 MPI_Isend(&x->stop, (int)sizeof x->stop, MPI_BYTE, r, TAG_DOWN, MPI_COMM_WORLD,
                           &x->sreq);
                 x->stop_sent = 1;
@@ -566,14 +647,15 @@ static int receiver(struct run *run)
             if (!into_lane) {
                 /* The sender's size is untrusted: take at most our buffer
                  * (a longer message is an error, reported by MPI_Recv). */
-                MPI_Status st;
                 int n = 0;
-                if (MPI_Recv(scratch, (int)chunk_bytes, MPI_BYTE, r, TAG_DATA, MPI_COMM_WORLD,
-                             &st) != MPI_SUCCESS || x->env.bytes != chunk_bytes) {
+                if (recv_data(scratch, chunk_bytes, r, &n)) {
+                    mark_lost(run, x, r, "its chunk's bytes did not come");
+                    continue;
+                }
+                if (x->env.bytes != chunk_bytes) {
                     s->bad++;
                     continue;
                 }
-                MPI_Get_count(&st, MPI_BYTE, &n);
                 if ((uint64_t)n != chunk_bytes ||
                     mpi_checksum(scratch, chunk_bytes) != x->env.checksum)
                     s->checksum_failed++;
@@ -583,10 +665,13 @@ static int receiver(struct run *run)
                     note_lag(s, cur, pv, 1);
                 continue;
             }
-            MPI_Status st;
             int n = 0;
-            MPI_Recv(slot.data, (int)chunk_bytes, MPI_BYTE, r, TAG_DATA, MPI_COMM_WORLD, &st);
-            MPI_Get_count(&st, MPI_BYTE, &n);
+            if (recv_data(slot.data, chunk_bytes, r, &n)) {
+                ((struct dshq_chunk_header *)slot.data)->magic = 0;
+                run_producer_commit(&x->prod);
+                mark_lost(run, x, r, "its chunk's bytes did not come");
+                continue;
+            }
             if ((uint64_t)n != chunk_bytes ||
                 mpi_checksum(slot.data, chunk_bytes) != x->env.checksum) {
                 /* Never handed on: the trainer refuses a chunk without magic. */
@@ -604,6 +689,8 @@ static int receiver(struct run *run)
         if (stopping && !left) {
             int ok = 1;
             for (int r = 1; r < size; r++) {
+                if (rem[r].lost)
+                    continue; /* its requests may never complete */
                 MPI_Wait(&rem[r].wreq, MPI_STATUS_IGNORE);
                 if (MPI_Wait(&rem[r].sreq, MPI_STATUS_IGNORE) != MPI_SUCCESS)
                     ok = 0;
@@ -673,6 +760,15 @@ int mpi_host_finish(struct run *run, const struct mpi_plan *p)
         if (G.stats)
             mpi_stats_destroy(G.stats);
         G.stats = NULL;
+        if (G.lost) {
+            /* MPI_Finalize could wait for the lost ranks: leave without it
+             * (mpirun then ends the job). */
+            fprintf(stderr, "dshq train: --mpi: %d rank%s lost (above); the trainer wrote its "
+                            "checkpoint: continue with --resume\n", G.lost,
+                    G.lost == 1 ? " was" : "s were");
+            fflush(NULL);
+            return 3;
+        }
     } else {
         printf("dshq train: rank %d: forwarded %llu chunks (%.1f MiB) to rank 0, weights "
                "versions adopted %llu (newest %llu), %llu with an unknown version, %llu "
@@ -681,6 +777,10 @@ int mpi_host_finish(struct run *run, const struct mpi_plan *p)
                (unsigned long long)G.w_msgs, (unsigned long long)G.w_version,
                (unsigned long long)G.unmapped, (unsigned long long)G.corrupted,
                rc ? "; failed" : "");
+        if (G.lost) {
+            fflush(NULL);
+            return 3; /* no MPI_Finalize: it would wait for the lost ranks */
+        }
     }
     fflush(stdout);
     MPI_Finalize();

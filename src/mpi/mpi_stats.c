@@ -41,7 +41,7 @@ struct mpi_stats_region *mpi_stats_create(const char *region, int ranks)
                     sizeof(struct mpi_stats_block), DSHQ_SECTION_ALIGN, stats_shape());
     void *mem;
     uint64_t size;
-    if (l.error || dshq_region_create(name, &l, 0, &s->r)) {
+    if (l.error || dshq_region_create(name, &l, DSHQ_CREATE_REPLACE_STALE, &s->r)) {
         free(s);
         return NULL;
     }
