@@ -1,9 +1,12 @@
 /* bench/scaleout — what `dshq train --mpi` costs and brings (docs/scale-out.md).
  *
- *   build/bench/scaleout [SECONDS [REPEATS]]     (default 6 s, 3 repeats)
+ *   build/bench/scaleout [SECONDS [REPEATS [LANE_SLOTS]]]   (default 6 s, 3, 8 slots)
  *
  * Runs the same training (the default network, envs and horizon) as whole
  * `dshq train` runs and reads their summaries:
+ *
+ * Every variant runs under mpirun --bind-to none (the local ones as one rank
+ * without --mpi), so that only the transport differs.
  *
  *  A. two rollout workers, three ways: both local (shared memory only); one
  *     local + one on rank 1 through Open MPI's shared-memory transport
@@ -40,14 +43,20 @@ static const char *dshq(void)
     return p ? p : "build/dshq";
 }
 
+/* Lanes deep enough that no variant is limited by how far its workers may
+ * run ahead of the trainer: a remote rank has its own lanes, 4 chunks in
+ * flight and its lane at rank 0, so with the default 2 slots it would
+ * overlap collection and training where local workers cannot. */
+static int lane_slots = 8;
+
 static struct result run_one(const char *prefix, const char *args, int seconds, int tag)
 {
     struct result r = {0};
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "%s %s train --run bench-scaleout-%d-%d --seconds %d --eval-episodes 0 --quiet "
-             "--checkpoint-dir /tmp/bench-scaleout-%d %s 2>&1",
-             prefix, dshq(), (int)getpid(), tag, seconds, (int)getpid(), args);
+             "--checkpoint-dir /tmp/bench-scaleout-%d --lane-slots %d %s 2>&1",
+             prefix, dshq(), (int)getpid(), tag, seconds, (int)getpid(), lane_slots, args);
     FILE *p = popen(cmd, "r");
     if (!p)
         return r;
@@ -88,6 +97,8 @@ static double median(double *v, int n)
 int main(int argc, char **argv)
 {
     int seconds = argc > 1 ? atoi(argv[1]) : 6, reps = argc > 2 ? atoi(argv[2]) : 3;
+    if (argc > 3)
+        lane_slots = atoi(argv[3]);
     if (seconds < 1 || reps < 1 || reps > 15) {
         fprintf(stderr, "usage: scaleout [SECONDS [REPEATS]]\n");
         return 2;
@@ -97,10 +108,14 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *root = getuid() == 0 ? " --allow-run-as-root" : "";
-    char mpi2[256], mpi2tcp[256], mpi3[256];
-    snprintf(mpi2, sizeof mpi2, "mpirun --oversubscribe%s -np 2", root);
-    snprintf(mpi2tcp, sizeof mpi2tcp, "mpirun --oversubscribe%s -np 2 --mca btl tcp,self", root);
-    snprintf(mpi3, sizeof mpi3, "mpirun --oversubscribe%s -np 3", root);
+    /* Every variant runs under mpirun, unbound (mpirun binds a rank to a
+     * core by default), so that only the transport differs. */
+    char mpi1[256], mpi2[256], mpi2tcp[256], mpi3[256];
+    snprintf(mpi1, sizeof mpi1, "mpirun --oversubscribe --bind-to none%s -np 1", root);
+    snprintf(mpi2, sizeof mpi2, "mpirun --oversubscribe --bind-to none%s -np 2", root);
+    snprintf(mpi2tcp, sizeof mpi2tcp,
+             "mpirun --oversubscribe --bind-to none%s -np 2 --mca btl tcp,self", root);
+    snprintf(mpi3, sizeof mpi3, "mpirun --oversubscribe --bind-to none%s -np 3", root);
 
     /* Message sizes of the default configuration. */
     struct run_config c;
@@ -118,8 +133,8 @@ int main(int argc, char **argv)
            (unsigned long long)l.bytes, (double)l.bytes / (c.horizon * c.envs));
     printf("  weights message    %llu bytes per version per remote rank\n",
            (unsigned long long)(64 + 4 * net.n_params));
-    printf("  %d s per run, median of %d (this machine is shared and loaded: ratios are the "
-           "figures to read)\n\n", seconds, reps);
+    printf("  %d s per run, --lane-slots %d, median of %d (this machine is shared and loaded: "
+           "ratios are the figures to read)\n\n", seconds, lane_slots, reps);
 
     enum { LOCAL2, MPI_SHM, MPI_TCP, LOCAL1, REMOTE1, REMOTE2, NV };
     const char *name[NV] = {"2 local workers (shared memory only)",
@@ -128,7 +143,7 @@ int main(int argc, char **argv)
                             "1 local worker, no remote rank",
                             "1 local + 1 remote rank (1 worker)",
                             "1 local + 2 remote ranks (1 worker each)"};
-    const char *prefix[NV] = {"", mpi2, mpi2tcp, "", mpi2, mpi3};
+    const char *prefix[NV] = {mpi1, mpi2, mpi2tcp, mpi1, mpi2, mpi3};
     const char *args[NV] = {"--workers 2", "--mpi --workers 1", "--mpi --workers 1",
                             "--workers 1", "--mpi --workers 1", "--mpi --workers 1"};
     double chunks[NV][16], steps[NV][16], upd[NV][16], mib[NV][16];
