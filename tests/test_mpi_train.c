@@ -323,6 +323,7 @@ static void part_ctl_stop(const char *tmp)
     /* Wait until rank 0's weights advanced and both ranks were heard. */
     uint64_t deadline = test_deadline_ns(120);
     int seen = 0;
+    uint64_t last_v = 0;
     char top_log[256];
     snprintf(top_log, sizeof top_log, "%s/top.log", tmp);
     while (!seen && test_now_ns() < deadline) {
@@ -342,7 +343,8 @@ static void part_ctl_stop(const char *tmp)
             dshq_weights_close(w);
         }
         run_detach(&r);
-        if (v < 20)
+        last_v = v;
+        if (v < 6)
             continue;
         char *targv[] = {(char *)dshq_bin(), "top", "--once", (char *)run, NULL};
         pid_t t = start(top_log, targv);
@@ -354,7 +356,8 @@ static void part_ctl_stop(const char *tmp)
             fprintf(stderr, "top:\n%s", top);
         free(top);
     }
-    CHECK_MSG(seen, "the run never showed chunks from both ranks in `dshq top`:\n%s", slurp(log));
+    CHECK_MSG(seen, "the run never showed chunks from both ranks in `dshq top` (weights v%llu); "
+                    "top:\n%s\nrun:\n%s", (unsigned long long)last_v, slurp(top_log), slurp(log));
     char ctl_log[256];
     snprintf(ctl_log, sizeof ctl_log, "%s/ctl.log", tmp);
     char *cargv[] = {(char *)dshq_bin(), "ctl", (char *)run, "stop", NULL};

@@ -45,7 +45,7 @@ int mpi_host_finish(struct run *run, const struct mpi_plan *p)
 
 #include "dshq/hash.h"
 
-enum { TAG_UP = 11, TAG_DATA = 12, TAG_DOWN = 13 };
+enum { TAG_HELLO = 10, TAG_UP = 11, TAG_DATA = 12, TAG_DOWN = 13 };
 enum { UP_CHUNK = 1, UP_STATS = 2, UP_BYE = 3 };
 enum { DOWN_WEIGHTS = 1, DOWN_STOP = 2 };
 #define MPI_MSG_MAGIC 0x4951504du /* "MPQI" */
@@ -121,6 +121,41 @@ static struct {
     char hosts[MPI_HOST_MAX_RANKS][MPI_MAX_PROCESSOR_NAME];
 } G;
 
+/* Start-up, point to point only: each remote rank sends its host name to
+ * rank 0, which then answers every rank with its settings and all host
+ * names.  So each connection is opened by one side only, before any other
+ * traffic: Open MPI 4.1's TCP transport can fail a connection that both
+ * sides open at once ("failed to TCP connect to a peer ... Operation now in
+ * progress", seen across network namespaces under load).  0 or -1. */
+static int handshake(int rank, int size, struct run_config *c0)
+{
+    char me[MPI_MAX_PROCESSOR_NAME] = "";
+    int len = 0;
+    MPI_Get_processor_name(me, &len);
+    me[MPI_MAX_PROCESSOR_NAME - 1] = 0;
+    const int hb = size * MPI_MAX_PROCESSOR_NAME;
+    if (rank == 0) {
+        memcpy(G.hosts[0], me, sizeof me);
+        for (int r = 1; r < size; r++)
+            if (MPI_Recv(G.hosts[r], MPI_MAX_PROCESSOR_NAME, MPI_CHAR, r, TAG_HELLO,
+                         MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                return -1;
+        for (int r = 1; r < size; r++)
+            if (MPI_Send(c0, (int)sizeof *c0, MPI_BYTE, r, TAG_HELLO, MPI_COMM_WORLD) ||
+                MPI_Send(G.hosts, hb, MPI_CHAR, r, TAG_HELLO, MPI_COMM_WORLD))
+                return -1;
+    } else if (MPI_Send(me, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, TAG_HELLO, MPI_COMM_WORLD) ||
+               MPI_Recv(c0, (int)sizeof *c0, MPI_BYTE, 0, TAG_HELLO, MPI_COMM_WORLD,
+                        MPI_STATUS_IGNORE) ||
+               MPI_Recv(G.hosts, hb, MPI_CHAR, 0, TAG_HELLO, MPI_COMM_WORLD,
+                        MPI_STATUS_IGNORE)) {
+        return -1;
+    }
+    for (int r = 0; r < size; r++) /* untrusted: terminate every name */
+        G.hosts[r][MPI_MAX_PROCESSOR_NAME - 1] = 0;
+    return 0;
+}
+
 int mpi_host_plan(struct train_args *a, struct mpi_plan *p)
 {
     memset(p, 0, sizeof *p);
@@ -148,7 +183,11 @@ int mpi_host_plan(struct train_args *a, struct mpi_plan *p)
      * number of local workers. */
     uint32_t own_workers = a->cfg.workers;
     struct run_config c0 = a->cfg;
-    MPI_Bcast(&c0, (int)sizeof c0, MPI_BYTE, 0, MPI_COMM_WORLD);
+    if (handshake(p->rank, p->size, &c0)) {
+        fprintf(stderr, "dshq train: --mpi rank %d: the start-up exchange failed\n", p->rank);
+        MPI_Finalize();
+        return 1;
+    }
     char err[256];
     if (run_config_check(&c0, err, sizeof err)) {
         fprintf(stderr, "dshq train: --mpi rank %d: rank 0's settings do not check: %s\n",
@@ -164,14 +203,6 @@ int mpi_host_plan(struct train_args *a, struct mpi_plan *p)
         MPI_Finalize();
         return 2;
     }
-    /* Every rank's host, for messages. */
-    char me[MPI_MAX_PROCESSOR_NAME] = "";
-    int len = 0;
-    MPI_Get_processor_name(me, &len);
-    MPI_Allgather(me, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, G.hosts, MPI_MAX_PROCESSOR_NAME,
-                  MPI_CHAR, MPI_COMM_WORLD);
-    for (int r = 0; r < p->size; r++)
-        G.hosts[r][MPI_MAX_PROCESSOR_NAME - 1] = 0;
     G.lost_s = a->mpi_lost_s > 0 ? a->mpi_lost_s : 10;
     a->cfg = c0;
     p->n_local = own_workers;
@@ -545,6 +576,10 @@ static int receiver(struct run *run)
             uint64_t since = G.rs[r].heard_ns ? G.rs[r].heard_ns : t0;
             if (stop_ns && stop_ns > since)
                 since = stop_ns;
+            /* A rank we hold (its lane is full) cannot be heard: its next
+             * messages queue behind the held chunk.  Not silence. */
+            if (x->held && !stopping)
+                G.rs[r].heard_ns = now;
             if (x->bye || x->lost || now - since < (uint64_t)(G.lost_s * 1e9))
                 continue;
             mark_lost(run, x, r, stopping ? "no goodbye after the stop" : "nothing heard from it");
