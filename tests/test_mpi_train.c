@@ -1,8 +1,9 @@
 /* `dshq train --mpi` as a 3-rank Open MPI job on this machine
  * (mpirun --oversubscribe), bounded by deadlines:
  *
- *  1. shared-memory transport, ended by --seconds: chunks from both remote
- *     ranks reach rank 0's lanes with their checksum verified; every 7th
+ *  1. shared-memory transport, --when-full drop, ended by --seconds: chunks
+ *     from both remote ranks reach rank 0's lanes with their checksum
+ *     verified, or are dropped there and counted; every 7th
  *     chunk is damaged on purpose after its checksum (test hook), and rank 0
  *     must find exactly those; every chunk a rank forwarded is accounted
  *     for (taken, dropped, after the stop, or damaged); the weights version
@@ -229,6 +230,8 @@ static void part_seconds(const char *tmp)
     common_args(argv, &n, region + strlen(RUN_REGION_PREFIX), tmp);
     argv[n++] = "--seconds";
     argv[n++] = "4";
+    argv[n++] = "--when-full"; /* part 2 runs the default, block */
+    argv[n++] = "drop";
     argv[n] = NULL;
     pid_t pid = start(log, argv);
     int rc = finish(pid, 150);
