@@ -271,9 +271,10 @@ static void part_ctl_stop(const char *tmp)
         sh("ip link add %s type veth peer name %s && ip link set %s netns %s && "
            "ip addr add 10.231.%ld.1/24 dev %s && ip link set %s up && "
            "ip netns exec %s ip addr add 10.231.%ld.2/24 dev %s && "
-           "ip netns exec %s ip link set %s up && ip netns exec %s ip link set lo up",
+           "ip netns exec %s ip link set %s up && ip netns exec %s ip link set lo up && "
+           "ip netns exec %s unshare --uts /bin/true",
            va, vb, vb, ns, (long)getpid() % 250, va, va, ns, (long)getpid() % 250, vb, ns, vb,
-           ns) != 0) {
+           ns, ns) != 0) {
         remove_netns();
         netns = 0;
     }
