@@ -39,12 +39,15 @@ static int have_cmd(const char *cmd)
     return system(buf) == 0;
 }
 
-/* Runs argv with stdout+stderr into log; returns the pid (own group). */
+/* Runs argv with stdout+stderr into log; returns the pid (own group).  If
+ * the test dies, the child gets SIGTERM (not test_fork's SIGKILL): mpirun
+ * then ends its ranks, which live in process groups of their own. */
 static pid_t start(const char *log, char *const argv[])
 {
     pid_t pid = test_fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         setpgid(0, 0);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 1);
@@ -58,7 +61,18 @@ static pid_t start(const char *log, char *const argv[])
 static int finish(pid_t pid, double seconds)
 {
     int st = 0;
-    pid_t r = test_waitpid(pid, &st, seconds);
+    /* test_waitpid kills the child with SIGKILL after the deadline; ask
+     * mpirun to end its ranks first. */
+    uint64_t deadline = test_deadline_ns(seconds);
+    pid_t r = 0;
+    while ((r = waitpid(pid, &st, WNOHANG)) == 0 && test_now_ns() < deadline)
+        test_sleep_ms(20);
+    if (r == 0) {
+        fprintf(stderr, "pid %d still running after %.0f s: SIGTERM\n", (int)pid,
+                seconds * test_time_scale());
+        kill(pid, SIGTERM);
+        r = test_waitpid(pid, &st, 15);
+    }
     if (r != pid) {
         kill(-pid, SIGKILL);
         return -1;
