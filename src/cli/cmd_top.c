@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/host.h"
 #include "cli/util.h"
+#include "mpi/mpi_stats.h"
 #include "run/metrics.h"
 
 static void top_print(FILE *f, const struct run *run, const struct metrics *m, int ansi)
@@ -49,6 +50,7 @@ static void top_print(FILE *f, const struct run *run, const struct metrics *m, i
             (unsigned long long)m->weights_version, (unsigned long long)m->policy_lag_min,
             m->policy_lag_mean, (unsigned long long)m->policy_lag_max,
             (unsigned long long)m->chunks_dropped_lag, (unsigned long long)m->chunks_dropped_full);
+    mpi_stats_print(f, run->region_name); /* --mpi: one line per remote rank */
     fprintf(f, "  heartbeats:");
     for (int i = 0; i < n; i++)
         fprintf(f, "  %s%u(%d) %.1fs%s", metrics_role_name(hb[i].role), hb[i].index, hb[i].pid,

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/host.h"
 #include "cli/train.h"
+#include "mpi/mpi_host.h"
 #include "cli/util.h"
 #include "rl/train_loop.h"
 #include "run/checkpoint.h"
@@ -142,6 +143,16 @@ int train_launch(struct train_args *a, const struct run_start *start)
         fprintf(stderr, "dshq train: cannot create %s: %s\n", a->checkpoint_dir, strerror(errno));
         return 1;
     }
+    /* --mpi (src/mpi): rank 0 gets a lane per remote rank; the others fork
+     * no trainer and forward their chunks.  n_local: workers forked here. */
+    static struct mpi_plan mp;
+    uint32_t n_local = a->cfg.workers;
+    if (a->mpi) {
+        if ((rc = mpi_host_plan(a, &mp)))
+            return rc;
+        n_local = mp.n_local;
+    }
+    const int remote_rank = a->mpi && mp.rank > 0;
     static struct run run;
     rc = run_create(&run, a->run_name, &a->cfg, start);
     if (rc == -EEXIST) {
@@ -186,10 +197,10 @@ int train_launch(struct train_args *a, const struct run_start *start)
                               .resume = a->resume, .metrics_path = a->metrics,
                               .run_label = a->run_name, .checkpoint_every_s = 300,
                               .quiet = a->quiet || a->show};
-    pid_t trainer = host_spawn_trainer(&run, &to);
+    pid_t trainer = remote_rank ? -1 : host_spawn_trainer(&run, &to);
     pid_t workers[RUN_MAX_WORKERS];
     uint32_t restarts[RUN_MAX_WORKERS] = {0};
-    for (uint32_t i = 0; i < c->workers; i++)
+    for (uint32_t i = 0; i < n_local; i++)
         workers[i] = host_spawn_worker(&run, i, 0);
     pid_t show = -1;
     if (a->show) {
@@ -203,7 +214,9 @@ int train_launch(struct train_args *a, const struct run_start *start)
     int beat = -1;
     if (dshq_telemetry_attach(run.telemetry_mem, run.telemetry_size, 0, &tel) == 0)
         beat = dshq_telemetry_register(tel, METRICS_ROLE_LAUNCHER, 0);
-    int trainer_code = -1, alive = 1 + (int)c->workers + (show > 0);
+    int trainer_code = -1, alive = !remote_rank + (int)n_local + (show > 0);
+    if (a->mpi && mpi_host_start(&run, &mp))
+        run_stop(run.blk);
     uint64_t stop_at = 0;
     while (alive > 0) {
         if (beat >= 0)
@@ -213,8 +226,9 @@ int train_launch(struct train_args *a, const struct run_start *start)
             stop_at = dshq_now_ns();
         if (stop_at && dshq_now_ns() - stop_at > 15000000000ull) {
             fprintf(stderr, "dshq train: processes did not stop within 15 s; killing them\n");
-            kill(trainer, SIGKILL);
-            for (uint32_t i = 0; i < c->workers; i++)
+            if (trainer > 0)
+                kill(trainer, SIGKILL);
+            for (uint32_t i = 0; i < n_local; i++)
                 kill(workers[i], SIGKILL);
             if (show > 0)
                 kill(show, SIGKILL);
@@ -235,7 +249,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
                 run_stop(run.blk);
             continue;
         }
-        for (uint32_t i = 0; i < c->workers; i++) {
+        for (uint32_t i = 0; i < n_local; i++) {
             if (workers[i] != pid)
                 continue;
             switch (run_supervise_exit(&run, (int)i, restarts[i])) {
@@ -261,6 +275,12 @@ int train_launch(struct train_args *a, const struct run_start *start)
         if (beat >= 0)
             dshq_telemetry_unregister(tel, beat);
         dshq_telemetry_detach(tel);
+    }
+    int mpi_code = a->mpi ? mpi_host_finish(&run, &mp) : 0;
+    if (remote_rank) {
+        host_install_signals(NULL);
+        run_destroy(&run);
+        return mpi_code;
     }
 
     /* Summary: counters from the telemetry, final weights from the channel. */
@@ -291,7 +311,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
         printf("  control refused     %llu message%s (out of range)\n",
                (unsigned long long)refused, refused == 1 ? "" : "s");
     uint32_t total_restarts = 0;
-    for (uint32_t i = 0; i < c->workers; i++)
+    for (uint32_t i = 0; i < n_local; i++)
         total_restarts += restarts[i];
     if (total_restarts)
         printf("  worker restarts     %u\n", total_restarts);
@@ -316,5 +336,5 @@ int train_launch(struct train_args *a, const struct run_start *start)
         run_detach(&run);
     else
         run_destroy(&run);
-    return trainer_code == 0 ? 0 : 1;
+    return trainer_code == 0 && mpi_code == 0 ? 0 : 1;
 }
