@@ -173,3 +173,6 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench -name '*.d' 2>/dev/null)
+
+# The browser build: make web, test-web, bench-web (web/web.mk, docs/web.md).
+include web/web.mk

@@ -1,8 +1,13 @@
 /* wait.c — cross-process wait/notify on a 32-bit word (see dshq/wait.h). */
 #include <errno.h>
 #include <limits.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten/threading.h>
+#include <math.h>
+#else
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +20,25 @@ uint64_t dshq_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#ifdef __EMSCRIPTEN__
+/* WebAssembly (threads are Web Workers over one shared memory): Emscripten's
+ * futex is Atomics.wait / Atomics.notify on the SharedArrayBuffer.  The
+ * browser's main thread may not block: roles never run there. */
+int dshq_futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+    double ms = timeout_ns >= 0 ? (double)timeout_ns / 1e6 : INFINITY;
+    int rc = emscripten_futex_wait((volatile void *)addr, expected, ms);
+    if (rc == -EWOULDBLOCK)
+        return -EAGAIN;
+    return rc == 0 || rc == -ETIMEDOUT ? rc : -EINTR;
+}
+
+int dshq_futex_wake(_Atomic uint32_t *addr, int32_t count)
+{
+    int rc = emscripten_futex_wake((volatile void *)addr, count);
+    return rc;
+}
+#else
 int dshq_futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {
     struct timespec ts, *tsp = NULL;
@@ -36,6 +60,7 @@ int dshq_futex_wake(_Atomic uint32_t *addr, int32_t count)
     long rc = syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, count, NULL, NULL, 0);
     return rc < 0 ? -errno : (int)rc;
 }
+#endif
 
 uint32_t dshq_event_prepare(struct dshq_event *ev)
 {
