@@ -37,7 +37,7 @@ INC_rl        = -I$(INC)/rl
 INC_run       = -Iinclude -I$(INC)/run
 INC_cli       = -Iinclude -Isrc
 LDFLAGS_ALL = -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
-LDLIBS_ALL  = -lm -lrt -lz
+LDLIBS_ALL  = -lm -lrt -lz -lmicrohttpd
 # Quiet by default; `make V=1` shows the full commands.
 Q = $(if $(V),,@)
 
