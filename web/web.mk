@@ -61,3 +61,36 @@ web: $(WEB_DIST)/dshq.js
 	@echo "web: $(WEB_DIST)/ (dshq.js, dshq.wasm, dshq.worker.js) built; serve web/ with 'build/dshq serve'"
 
 -include $(shell find $(WASM)/obj -name '*.d' 2>/dev/null)
+
+# ---- tests: C tests that use threads (not processes), as wasm under node
+WASM_TESTS   := test_weights_threads test_lane_threads test_mpsc_threads test_mailbox_threads \
+                test_mailbox_basic test_env_determinism test_env_mirror test_checkpoint_roundtrip \
+                test_run_threads test_run_deterministic
+WASM_TEST_LDFLAGS = -pthread -sINITIAL_MEMORY=512MB -sPTHREAD_POOL_SIZE=8 -sEXIT_RUNTIME=1 \
+                    -sPROXY_TO_PTHREAD -sENVIRONMENT=node,worker -lm
+WASM_TEST_JS := $(WASM_TESTS:%=$(WASM)/tests/%.js) $(WASM)/tests/wasm_wait.js $(WASM)/tests/env_trace.js
+
+$(WASM)/tests/test_%.js: tests/test_%.c tests/check.h $(WASM)/libcore.a
+	@mkdir -p $(dir $@)
+	@echo "  EMCC    $@"
+	$(Q)$(EMCC) $(WASM_CFLAGS) -Iinclude -Isrc -Itests -o $@ $< $(WASM)/libcore.a $(WASM_TEST_LDFLAGS)
+$(WASM)/tests/wasm_wait.js: tests/web/wasm_wait.c tests/check.h $(WASM)/libcore.a
+	@mkdir -p $(dir $@)
+	@echo "  EMCC    $@"
+	$(Q)$(EMCC) $(WASM_CFLAGS) -Iinclude -Isrc -Itests -o $@ $< $(WASM)/libcore.a $(WASM_TEST_LDFLAGS)
+# The env fingerprint with the kickoff's trigonometry made portable (the
+# only libm difference: tests/web/portable_trig.h, docs/env.md).
+$(WASM)/env_portable.o: src/rl/env.c tests/web/portable_trig.h | $(INC_LINKS)
+	@mkdir -p $(dir $@)
+	$(Q)$(EMCC) $(WASM_CFLAGS) $(INC_rl) -include tests/web/portable_trig.h -c $< -o $@
+$(WASM)/env_portable_native.o: src/rl/env.c tests/web/portable_trig.h | $(INC_LINKS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_rl) -include tests/web/portable_trig.h -c $< -o $@
+$(WASM)/tests/env_trace.js: tests/web/env_trace.c $(WASM)/env_portable.o $(WASM)/libcore.a
+	@mkdir -p $(dir $@)
+	$(Q)$(EMCC) $(WASM_CFLAGS) -Iinclude -Isrc -o $@ $< $(WASM)/env_portable.o $(WASM)/libcore.a -sENVIRONMENT=node -sEXIT_RUNTIME=1 -sINITIAL_MEMORY=64MB -pthread
+$(WASM)/env_trace_native: tests/web/env_trace.c $(WASM)/env_portable_native.o $(LIBRL_A)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(WASM)/env_portable_native.o $(LIBRL_A) -lm
+
+test-web: all web $(WASM_TEST_JS) $(WASM)/env_trace_native
+	@tests/web/run.sh $(BUILD) $(WASM_TESTS) wasm_wait
