@@ -129,7 +129,6 @@ function buildSettings() {
     }
     let def = k.value;
     if (k.name === 'workers') def = String(defaultWorkers());
-    if (k.name === 'seconds') def = '1800';
     if (input.type === 'checkbox') input.checked = def === '1'; else input.value = def;
     input.dataset.key = k.name;
     input.dataset.def = def;

@@ -94,3 +94,16 @@ $(WASM)/env_trace_native: tests/web/env_trace.c $(WASM)/env_portable_native.o $(
 
 test-web: all web $(WASM_TEST_JS) $(WASM)/env_trace_native
 	@tests/web/run.sh $(BUILD) $(WASM_TESTS) wasm_wait
+
+# ---- bench: tests/web/bench_core.c natively, as wasm under node and in chromium
+$(WEB_DIST)/bench.js: tests/web/bench_core.c $(WASM)/libcore.a
+	@mkdir -p $(dir $@)
+	@echo "  EMCC    $@"
+	$(Q)$(EMCC) $(WASM_CFLAGS) -Iinclude -Isrc -o $@ $< $(WASM)/libcore.a -pthread -sINITIAL_MEMORY=256MB \
+	  -sPTHREAD_POOL_SIZE=2 -sPROXY_TO_PTHREAD -sEXIT_RUNTIME=1 -sENVIRONMENT=web,worker,node -lm
+$(BUILD)/web/bench_core: tests/web/bench_core.c $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+bench-web: all web $(WEB_DIST)/bench.js $(BUILD)/web/bench_core
+	@node tests/web/bench_web.js $(BUILD)

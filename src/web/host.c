@@ -158,8 +158,7 @@ WEB_API const char *web_config_keys(void)
 static int parse_config(struct run_config *c, const char *text)
 {
     char err[256];
-    run_config_default(c);
-    c->seconds = 1800; /* the page's default: half an hour, Stop ends it sooner */
+    run_config_default(c); /* the native defaults: a 300 s budget the schedules anneal over */
     if (text && *text && run_config_parse(c, text, "settings", NULL, err, sizeof err)) {
         web_fail("%s", err);
         return -EINVAL;
