@@ -88,6 +88,7 @@ function wrap(M) {
     input: M._web_show_input,
     speed: M._web_show_speed,
     showPause: M._web_show_pause,
+    swapEvery: M._web_show_swap_interval,
     poke: M._web_show_poke,
     showState: () => { const p = M._web_show_state() >> 2; return M.HEAPF32.subarray(p, p + 32); },
     metrics: () => { const p = M._web_metrics() >> 3; return M.HEAPF64.subarray(p, p + 64); },
@@ -463,6 +464,7 @@ function bindShow() {
   $('play').onclick = () => { S.showPaused = !S.showPaused; A.showPause(S.showPaused ? 1 : 0); syncButtons(); };
   $('speed').onchange = (e) => A.speed(Number(e.target.value));
   $('reset').onclick = () => A.input(IN.RESET);
+  $('swap').onchange = (e) => A.swapEvery(Math.max(0, Number(e.target.value) || 0));
   const take = (side) => { A.input(side === 1 ? IN.TAKE_LEFT : IN.TAKE_RIGHT); S.human = S.human === side ? 0 : side; cv.focus(); };
   $('takeLeft').onclick = () => take(1);
   $('takeRight').onclick = () => take(2);

@@ -66,6 +66,10 @@ static struct {
     double metrics[64];
 } W;
 
+/* The show swaps to a newer policy at most once per swap_s seconds (0: at
+ * each new version); web_show_swap_interval sets it, kept across runs. */
+static double swap_s = 1.0;
+
 static void web_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -120,6 +124,7 @@ static int open_show(uint64_t seed)
         return -EINVAL;
     }
     W.have_show = 1;
+    W.show.min_swap_ns = (uint64_t)(swap_s * 1e9);
     return 0;
 }
 
@@ -502,6 +507,14 @@ WEB_API void web_show_speed(double speed)
 {
     if (W.have_show && isfinite(speed))
         W.show.speed = speed < 0.25 ? 0.25 : speed > 4 ? 4 : speed;
+}
+
+WEB_API void web_show_swap_interval(double seconds)
+{
+    if (isfinite(seconds) && seconds >= 0 && seconds <= 3600)
+        swap_s = seconds;
+    if (W.have_show)
+        W.show.min_swap_ns = (uint64_t)(swap_s * 1e9);
 }
 
 WEB_API void web_show_pause(int on)
