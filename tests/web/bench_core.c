@@ -86,12 +86,14 @@ static void *producer(void *arg)
     struct run_producer p;
     if (run_producer_open(&lrun, 0, &p))
         exit(1);
-    for (uint64_t i = 0; !atomic_load_explicit(&lane_stop, memory_order_relaxed); i++) {
+    uint64_t i = 0; /* chunks committed: chunk i is filled with byte i & 0xff */
+    while (!atomic_load_explicit(&lane_stop, memory_order_relaxed)) {
         struct dshq_slot s;
         if (run_producer_claim(&p, 100000000, &s) != 0)
-            continue;
+            continue; /* timed out: the consumer is slow, try again */
         memset(s.data, (int)(i & 0xff), s.size);
         run_producer_commit(&p);
+        i++;
     }
     run_producer_close(&p);
     atomic_store_explicit(&lane_done, 1, memory_order_release); /* pairs with the drain's acquire */
