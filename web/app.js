@@ -43,7 +43,7 @@ window.dshq = S; // for tests and the curious
 window.dshqLoad = (name, resume) => loadCheckpoint(name, !!resume);
 
 const $ = (id) => document.getElementById(id);
-function say(text) { $('msg').textContent = text || ''; }
+function say(text, isError) { $('msg').textContent = text || ''; $('msg').className = isError ? 'msg error' : 'msg'; }
 
 // ------------------------------------------------------------ capability
 
@@ -149,7 +149,7 @@ function buildSettings() {
     b.textContent = 'set';
     b.onclick = () => {
       const v = Number(input.value);
-      if (S.A.ctlSet(h.id, v)) say(S.A.error()); else say(`${h.label} = ${v} sent to the trainer`);
+      if (S.A.ctlSet(h.id, v)) say(S.A.error(), true); else say(`${h.label} = ${v} sent to the trainer`);
     };
     lab.append(name, input, b);
     ctl.appendChild(lab);
@@ -174,7 +174,7 @@ function startTraining(resumePath) {
   try { S.M.FS.unlink(LIVE_CKPT); } catch (e) { /* none yet */ }
   const every = Math.max(10, Number($('ckevery').value) || 120);
   const rc = A.train(settingsText(), resumePath || '', LIVE_CKPT, every);
-  if (rc) { say('Train: ' + A.error()); return false; }
+  if (rc) { say('Train: ' + A.error(), true); return false; }
   S.training = true; S.stopping = false; S.tpaused = false;
   S.runName = 'run-' + new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19) + '.dshq';
   S.ckMtime = 0; S.curve = []; S.last = null;
@@ -263,16 +263,16 @@ async function listCheckpoints() {
 // Puts an OPFS checkpoint into the module's file system; then plays it in
 // the show (a run with no roles) or continues training from it.
 async function loadCheckpoint(name, resume) {
-  if (S.training) { say('Stop the training first.'); return -1; }
+  if (S.training) { say('Stop the training first.', true); return -1; }
   const bytes = await opfsRead(name);
   S.M.FS.mkdirTree('/ckpt');
   const path = '/ckpt/load.dshq';
   S.M.FS.writeFile(path, bytes);
   const info = S.A.info(path);
-  if (!info) { say(S.A.error()); return -1; }
+  if (!info) { say(S.A.error(), true); return -1; }
   if (resume) return startTraining(path) ? 0 : -1;
   const rc = S.A.play(path);
-  if (rc) { say(S.A.error()); return rc; }
+  if (rc) { say(S.A.error(), true); return rc; }
   const i = JSON.parse(info);
   say(`playing ${name}: ${i.arch}, ${i.updates} updates, version ${i.version}`);
   return 0;
@@ -292,7 +292,7 @@ async function upload(file) {
   // Check it before keeping it: the same header checks as natively.
   S.M.FS.mkdirTree('/ckpt');
   S.M.FS.writeFile('/ckpt/upload.dshq', bytes);
-  if (!S.A.info('/ckpt/upload.dshq')) { say('not a checkpoint: ' + S.A.error()); return; }
+  if (!S.A.info('/ckpt/upload.dshq')) { say('not a checkpoint: ' + S.A.error(), true); return; }
   await opfsWrite(file.name.endsWith('.dshq') ? file.name : file.name + '.dshq', bytes);
   await listCheckpoints();
   say(`${file.name} stored`);
@@ -354,7 +354,7 @@ function curvePoint(m) {
   const last = S.last;
   if (!last) { S.last = now; return; }
   const de = now.e - last.e;
-  if (de < 40 && now.t - last.t < 15) return; // too few episodes for a rate yet
+  if (de < 100 && now.t - last.t < 20) return; // too few episodes for a rate yet
   S.last = now;
   if (de <= 0) return;
   const win = (now.w - last.w) / de, loss = (now.l - last.l) / de;
@@ -386,7 +386,8 @@ function drawCurve() {
     g.stroke();
   }
   g.lineWidth = 1;
-  series.forEach(([k, col], i) => { g.fillStyle = col; g.fillText(k, L + 8 + i * 44, 12); });
+  g.fillStyle = 'rgba(255,255,255,0.85)'; g.fillRect(W - 150, H - B - 22, 144, 16);
+  series.forEach(([k, col], i) => { g.fillStyle = col; g.fillText('— ' + k, W - 146 + i * 46, H - B - 10); });
 }
 
 async function finished() {
@@ -396,7 +397,7 @@ async function finished() {
   try {
     if (await saveCheckpoint()) say(`training ended${rc ? ' with an error (see the console)' : ''}; checkpoint ${S.runName} saved`);
     else say(`training ended${rc ? ' with an error (see the console)' : ''}`);
-  } catch (e) { say('saving the checkpoint failed: ' + e.message); }
+  } catch (e) { say('saving the checkpoint failed: ' + e.message, true); }
 }
 
 // ------------------------------------------------------------ the show
@@ -522,11 +523,11 @@ async function main() {
   S.names = S.A.names();
   S.cfgKeys = S.A.keys();
   buildSettings();
-  if (S.A.idle('', 7)) say(S.A.error());
+  if (S.A.idle('', 7)) say(S.A.error(), true);
   bindShow();
   $('train').onclick = () => { if (S.training) stopTraining(); else startTraining(''); };
   $('tpause').onclick = () => {
-    if (S.A.ctlPause(S.tpaused ? 0 : 1)) { say(S.A.error()); return; }
+    if (S.A.ctlPause(S.tpaused ? 0 : 1)) { say(S.A.error(), true); return; }
     S.tpaused = !S.tpaused; syncButtons();
   };
   $('upload').onchange = (e) => { if (e.target.files[0]) upload(e.target.files[0]); };
@@ -534,7 +535,7 @@ async function main() {
   drawCurve();
   listCheckpoints();
   setInterval(telemetryTick, 500);
-  setInterval(() => { if (S.training) saveCheckpoint().catch((e) => say('OPFS: ' + e.message)); }, 5000);
+  setInterval(() => { if (S.training) saveCheckpoint().catch((e) => say('OPFS: ' + e.message, true)); }, 5000);
   addEventListener('beforeunload', () => { if (S.training) S.A.stop(); });
   $('status').textContent = `ready · cross-origin isolated · ${navigator.hardwareConcurrency || '?'} cores reported`;
   S.ready = true;
