@@ -340,10 +340,13 @@ WEB_API int web_play_checkpoint(const char *path)
         return -EBUSY;
     }
     struct ckpt_meta *meta = calloc(1, sizeof *meta);
+    float *params = NULL;
     char err[256];
     int d, h, l, n, rc;
     if (!meta)
         return -ENOMEM;
+    /* The header (CRC-checked) names the network; the whole file, settings
+     * included, is checked by ckpt_load before any of it is used. */
     if ((rc = ckpt_read_meta(path, meta, err, sizeof err))) {
         web_fail("%s: %s", path, err);
         goto out;
@@ -353,6 +356,22 @@ WEB_API int web_play_checkpoint(const char *path)
         web_fail("%s: '%s' is not a Ball Drill policy of this version", path, meta->arch);
         goto out;
     }
+    int hid[RL_MLP_MAX_HIDDEN] = {h, h, h};
+    struct rl_mlp net;
+    if (rl_mlp_init(&net, d, n, hid, l)) {
+        web_fail("%s: cannot build network '%s'", path, meta->arch);
+        goto out;
+    }
+    rc = -ENOMEM;
+    if (!(params = rl_mlp_alloc(&net)))
+        goto out;
+    memset(meta, 0, sizeof *meta);
+    if ((rc = ckpt_load(path, net.shape_hash, net.n_params, meta, params, NULL, NULL, err,
+                        sizeof err))) {
+        web_fail("%s: %s", path, err);
+        goto out;
+    }
+    rc = -EINVAL;
     struct run_config c;
     run_config_default(&c);
     if (meta->config_len && run_config_parse(&c, meta->config, path, NULL, err, sizeof err)) {
@@ -374,14 +393,9 @@ WEB_API int web_play_checkpoint(const char *path)
         goto out;
     }
     W.have_run = 1;
-    float *params = rl_mlp_alloc(&W.run.net);
-    rc = -ENOMEM;
-    if (!params)
-        goto out;
-    if ((rc = ckpt_load(path, W.run.net.shape_hash, W.run.net.n_params, meta, params, NULL, NULL,
-                        err, sizeof err))) {
-        web_fail("%s: %s", path, err);
-        free(params);
+    rc = -EINVAL;
+    if (W.run.net.shape_hash != net.shape_hash || W.run.net.n_params != net.n_params) {
+        web_fail("%s: the run's network differs from the checkpoint's", path);
         goto out;
     }
     struct dshq_weights *wch;
@@ -394,13 +408,13 @@ WEB_API int web_play_checkpoint(const char *path)
         }
         dshq_weights_close(wch);
     }
-    free(params);
     if (rc) {
         web_fail("publish: %s", dshq_strerror(rc));
         goto out;
     }
     rc = open_show(c.seed + 1);
 out:
+    free(params);
     free(meta);
     return rc;
 }

@@ -74,6 +74,19 @@ async function main() {
       'wasm -> native: same wins/draws/losses in both builds', { wasm: we2, native: ne2 });
     const out = execFileSync(DSHQ, ['eval', wfile, '--episodes', '2'], { encoding: 'utf8' });
     check(/4 updates/.test(out) && /envs = 16/.test(out), 'wasm -> native: its counters and settings', out.split('\n').slice(0, 4));
+
+    // Untrusted input: a damaged file and bad settings are refused with a
+    // reason, nothing crashes, the module keeps working.
+    const bytes = Buffer.from(M.FS.readFile('/web.dshq'));
+    bytes[bytes.length - 100] ^= 0x40;
+    M.FS.writeFile('/bad.dshq', bytes);
+    check(A.play('/bad.dshq') !== 0 && /CRC|damaged/i.test(A.error()), 'refuses a damaged checkpoint', A.error());
+    M.FS.writeFile('/short.dshq', bytes.subarray(0, 100));
+    check(!A.info('/short.dshq') && /truncated/.test(A.error()), 'refuses a truncated checkpoint', A.error());
+    check(A.train('workers = 0\n', '', '', 0) !== 0 && /workers/.test(A.error()), 'refuses bad settings with the key', A.error());
+    check(A.train('no-such-key = 1\n', '', '', 0) !== 0 && /no-such-key/.test(A.error()), 'refuses an unknown key', A.error());
+    check(A.ctlSet(1, 5) !== 0, 'ctl: no training, refused');
+    check(A.play('/web.dshq') === 0, 'still plays a good checkpoint afterwards', A.error());
   } catch (e) {
     check(false, 'test ran to the end', String(e && e.stack || e));
   } finally {

@@ -167,6 +167,26 @@ async function main() {
     check(moved, 'show: dragging moves the ball', moved);
     await page.click('#play');
 
+    // Keyboard: take the left player; holding W moves it, letting go stops
+    // it (the policy no longer drives it).
+    await page.click('#field');
+    await page.keyboard.press('1');
+    check(await until(() => page.evaluate(() => window.dshq.show[22] === 1), 5), 'keys: 1 takes the left player');
+    const at0 = await page.evaluate(() => [window.dshq.show[4], window.dshq.show[5]]);
+    await page.keyboard.down('w');
+    const walked = await until(() => page.evaluate((a) => Math.hypot(window.dshq.show[4] - a[0], window.dshq.show[5] - a[1]) > 1, at0), 10, 100);
+    await page.keyboard.up('w');
+    check(walked, 'keys: holding W moves the player');
+    await page.keyboard.press('1');
+    check(await until(() => page.evaluate(() => window.dshq.show[22] === 0), 5), 'keys: 1 again gives it back');
+
+    // A hyperparameter changed while it runs reaches the trainer.
+    await page.evaluate(() => { document.getElementById('ctl').open = true; });
+    const lrInput = page.locator('#ctlform label').first().locator('input');
+    await lrInput.fill('0.0005');
+    await page.locator('#ctlform label').first().locator('button').click();
+    check(await until(() => page.evaluate(() => Math.abs(window.dshq.m.learning_rate - 0.0005) < 1e-7), 20), 'ctl: learning rate set while it runs');
+
     // Training pause through the mailbox.
     await page.click('#tpause');
     check(await until(() => page.evaluate(() => window.dshq.m.paused === 1), 15), 'train: pause reaches the trainer');
