@@ -24,8 +24,15 @@ uint64_t dshq_now_ns(void)
 /* WebAssembly (threads are Web Workers over one shared memory): Emscripten's
  * futex is Atomics.wait / Atomics.notify on the SharedArrayBuffer.  The
  * browser's main thread may not block: roles never run there. */
+/* Waits attempted on the browser's main thread, where Atomics.wait is not
+ * allowed (Emscripten busy-waits there instead): the web host's tests
+ * check it stays 0.  Relaxed: a counter read after the fact. */
+_Atomic uint32_t dshq_wasm_main_thread_waits;
+
 int dshq_futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {
+    if (emscripten_is_main_browser_thread())
+        atomic_fetch_add_explicit(&dshq_wasm_main_thread_waits, 1, memory_order_relaxed);
     double ms = timeout_ns >= 0 ? (double)timeout_ns / 1e6 : INFINITY;
     int rc = emscripten_futex_wait((volatile void *)addr, expected, ms);
     if (rc == -EWOULDBLOCK)

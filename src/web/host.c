@@ -128,6 +128,14 @@ static int open_show(uint64_t seed)
     return 0;
 }
 
+/* Waits the transport attempted on this (the main) thread: must stay 0
+ * (src/transport/wait.c counts them). */
+extern _Atomic uint32_t dshq_wasm_main_thread_waits;
+WEB_API int web_main_thread_waits(void)
+{
+    return (int)atomic_load_explicit(&dshq_wasm_main_thread_waits, memory_order_relaxed);
+}
+
 /* ------------------------------------------------------------ config */
 
 /* The settable keys as JSON: [{"name","type","min","max","choices","help",

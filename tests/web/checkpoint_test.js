@@ -87,6 +87,7 @@ async function main() {
     check(A.train('no-such-key = 1\n', '', '', 0) !== 0 && /no-such-key/.test(A.error()), 'refuses an unknown key', A.error());
     check(A.ctlSet(1, 5) !== 0, 'ctl: no training, refused');
     check(A.play('/web.dshq') === 0, 'still plays a good checkpoint afterwards', A.error());
+    check(M._web_main_thread_waits() === 0, 'the main thread never waited on an atomic', M._web_main_thread_waits());
   } catch (e) {
     check(false, 'test ran to the end', String(e && e.stack || e));
   } finally {

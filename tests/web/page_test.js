@@ -215,6 +215,8 @@ async function main() {
     const playing = await until(() => page.evaluate(() => window.dshq.show[24] === 1 ? window.dshq.show[15] : 0), 10);
     check(playing >= vStop, 'checkpoint: the show plays its policy (version)', [playing, vStop]);
     check(errors.length === 0, 'page: no errors in the console', errors);
+    const waits = await page.evaluate(() => window.dshq.M._web_main_thread_waits());
+    check(waits === 0, 'page: the main thread never waited on an atomic', waits);
     await ctx.close();
     cleanup.pop();
 
