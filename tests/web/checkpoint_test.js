@@ -75,6 +75,16 @@ async function main() {
     const out = execFileSync(DSHQ, ['eval', wfile, '--episodes', '2'], { encoding: 'utf8' });
     check(/4 updates/.test(out) && /envs = 16/.test(out), 'wasm -> native: its counters and settings', out.split('\n').slice(0, 4));
 
+    // Resume in the wasm build from the native checkpoint: its counters and
+    // version numbers continue.
+    check(A.train('workers = 1\nenvs = 16\nhorizon = 32\nupdates = 2\nseconds = 0\n', '/native.dshq', '/resumed.dshq', 600) === 0,
+      'wasm: resumes from the native checkpoint', A.error());
+    const end2 = Date.now() + 120000;
+    while (A.running() && Date.now() < end2) await sleep(100);
+    const rinfo = JSON.parse(A.info('/resumed.dshq') || 'null');
+    check(A.trainerRc() === 0 && rinfo && rinfo.updates === info.updates + 2 && rinfo.version === info.version + 2,
+      'wasm: the resumed run continues the updates and versions', { before: info, after: rinfo });
+
     // Untrusted input: a damaged file and bad settings are refused with a
     // reason, nothing crashes, the module keeps working.
     const bytes = Buffer.from(M.FS.readFile('/web.dshq'));
