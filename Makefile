@@ -41,7 +41,7 @@ INC_rl        = -I$(INC)/rl
 INC_run       = -Iinclude -I$(INC)/run
 INC_cli       = -Iinclude -Isrc
 LDFLAGS_ALL = -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
-LDLIBS_ALL  = -lm -lrt -lz $(MPI_LIBS)
+LDLIBS_ALL  = -lm -lrt -lz -lmicrohttpd $(MPI_LIBS)
 # Open MPI (src/mpi, `dshq train --mpi`), when mpicc is installed: its compile
 # flags for src/mpi only (as -isystem, so -Werror does not judge its headers),
 # its link flags for everything that links the dshq tool's library.  Without
@@ -195,3 +195,6 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench -name '*.d' 2>/dev/null)
+
+# The browser build: make web, test-web, bench-web (web/web.mk, docs/web.md).
+include web/web.mk

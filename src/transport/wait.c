@@ -1,8 +1,13 @@
 /* wait.c — cross-process wait/notify on a 32-bit word (see dshq/wait.h). */
 #include <errno.h>
 #include <limits.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten/threading.h>
+#include <math.h>
+#else
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +21,32 @@ uint64_t dshq_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#ifdef __EMSCRIPTEN__
+/* WebAssembly (threads are Web Workers over one shared memory): Emscripten's
+ * futex is Atomics.wait / Atomics.notify on the SharedArrayBuffer.  The
+ * browser's main thread may not block: roles never run there. */
+/* Waits attempted on the browser's main thread, where Atomics.wait is not
+ * allowed (Emscripten busy-waits there instead): the web host's tests
+ * check it stays 0.  Relaxed: a counter read after the fact. */
+_Atomic uint32_t dshq_wasm_main_thread_waits;
+
+int dshq_futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+    if (emscripten_is_main_browser_thread())
+        atomic_fetch_add_explicit(&dshq_wasm_main_thread_waits, 1, memory_order_relaxed);
+    double ms = timeout_ns >= 0 ? (double)timeout_ns / 1e6 : INFINITY;
+    int rc = emscripten_futex_wait((volatile void *)addr, expected, ms);
+    if (rc == -EWOULDBLOCK)
+        return -EAGAIN;
+    return rc == 0 || rc == -ETIMEDOUT ? rc : -EINTR;
+}
+
+int dshq_futex_wake(_Atomic uint32_t *addr, int32_t count)
+{
+    int rc = emscripten_futex_wake((volatile void *)addr, count);
+    return rc;
+}
+#else
 int dshq_futex_wait(_Atomic uint32_t *addr, uint32_t expected, int64_t timeout_ns)
 {
     struct timespec ts, *tsp = NULL;
@@ -37,6 +68,7 @@ int dshq_futex_wake(_Atomic uint32_t *addr, int32_t count)
     long rc = syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, count, NULL, NULL, 0);
     return rc < 0 ? -errno : (int)rc;
 }
+#endif
 
 uint32_t dshq_event_prepare(struct dshq_event *ev)
 {
