@@ -69,8 +69,15 @@ run_once() { # dir env tests...
     local dir=$1 envs=$2; shift 2
     local t rc
     for t in "$@"; do
-        (cd "$dir" && env $envs timeout -k 5 "$per_test" "build/tests/$t" >"$dir/run.log" 2>&1)
+        rm -f "$dir/test.pid"
+        (cd "$dir" && timeout -k 5 "$per_test" bash -c 'echo $$ >test.pid; exec env "$@"' \
+            run $envs "build/tests/$t" >"$dir/run.log" 2>&1)
         rc=$?
+        # A test that a mutant made fail may leave its region behind: the
+        # tests name regions dshq-test-WHAT-PID after their own pid.
+        if [ -s "$dir/test.pid" ]; then
+            rm -f /dev/shm/dshq-test-*-"$(cat "$dir/test.pid")"
+        fi
         if [ $rc -ne 0 ]; then
             echo "$t exit $rc: $(grep -m1 -E 'CHECK failed|ERROR|SUMMARY' "$dir/run.log" | cut -c1-150)" >>"$dir/catches.log"
             return 1

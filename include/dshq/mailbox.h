@@ -48,7 +48,7 @@
 #define DSHQ_MAILBOX_MAGIC 0x584f424du  /* "MBOX" in memory order (LE) */
 #define DSHQ_MAILBOX_VERSION 2u         /* section version of this layout */
 /* Shape hash of the section: dshq_shape_hash of this exact string. */
-#define DSHQ_MAILBOX_SHAPE_STRING "mailbox/v1;ctrl=256;slot=128;msg=64"
+#define DSHQ_MAILBOX_SHAPE_STRING "mailbox/v2;ctrl=256;slot=128;msg=64"
 #define DSHQ_MAILBOX_MAX_CAPACITY (1u << 20)
 #define DSHQ_MSG_PAYLOAD_BYTES 32
 

@@ -46,7 +46,7 @@
 
 #define DSHQ_TELEMETRY_MAGIC 0x454c4554u /* "TELE" in memory order (LE) */
 #define DSHQ_TELEMETRY_VERSION 2u
-#define DSHQ_TELEMETRY_SHAPE_STRING "telemetry/v1;ctrl=128;slot=64;blob=u64words"
+#define DSHQ_TELEMETRY_SHAPE_STRING "telemetry/v2;ctrl=128;slot=64;blob=u64words"
 #define DSHQ_TELEMETRY_MAX_BLOB (1u << 20)
 #define DSHQ_TELEMETRY_MAX_SLOTS 4096u
 /* A reader gives up (-EAGAIN) after this many torn copies in a row. */
