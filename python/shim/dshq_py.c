@@ -665,3 +665,52 @@ int dshq_py_env_step(struct dpy_env *e, const int32_t *act_left, const int32_t *
  * numpy view and the region are the same bytes). */
 float dshq_py_peek_f32(uint64_t addr) { return *(const float *)(uintptr_t)addr; }
 void dshq_py_poke_f32(uint64_t addr, float v) { *(float *)(uintptr_t)addr = v; }
+
+/* The C learner's update time (benchmark): rl_ppo_update with the default
+ * config on n_views synthetic T x E windows of the default network (random
+ * observations, uniform behaviour log-probs, small rewards), iters times.
+ * Seconds per update, or a negative error. */
+double dshq_py_ppo_bench(int n_views, int T, int E, int iters)
+{
+    struct rl_mlp m;
+    int widths[RL_MLP_MAX_HIDDEN] = {RL_MLP_DEFAULT_HIDDEN, RL_MLP_DEFAULT_HIDDEN,
+                                     RL_MLP_DEFAULT_HIDDEN};
+    if (rl_mlp_init(&m, BD_OBS_DIM, BD_NUM_ACTIONS, widths, RL_MLP_DEFAULT_LAYERS))
+        return -EINVAL;
+    struct rl_ppo_config c;
+    rl_ppo_config_default(&c);
+    struct rl_ppo p;
+    if (rl_ppo_init(&p, &m, &c, 1))
+        return -ENOMEM;
+    struct rl_rollout_buf bufs[64];
+    struct rl_rollout_view views[64];
+    n_views = n_views < 1 ? 1 : n_views > 64 ? 64 : n_views;
+    struct rl_rng rng = rl_rng_make(7);
+    for (int v = 0; v < n_views; v++) {
+        if (rl_rollout_buf_alloc(&bufs[v], T, E, BD_OBS_DIM, 0))
+            return -ENOMEM;
+        size_t te = (size_t)T * E;
+        for (size_t i = 0; i < te * BD_OBS_DIM; i++)
+            bufs[v].obs[i] = 2.0f * rl_rng_float(&rng) - 1.0f;
+        for (size_t i = 0; i < te; i++) {
+            bufs[v].act[i] = (int32_t)rl_rng_below(&rng, BD_NUM_ACTIONS);
+            bufs[v].rew[i] = 0.1f * (rl_rng_float(&rng) - 0.5f);
+            bufs[v].done[i] = rl_rng_float(&rng) < 0.01f;
+            bufs[v].trunc[i] = 0;
+            bufs[v].logp[i] = -3.4012f;
+            bufs[v].value[i] = 0.1f * (rl_rng_float(&rng) - 0.5f);
+            bufs[v].final_value[i] = 0;
+        }
+        for (int e = 0; e < E; e++)
+            bufs[v].bootstrap_value[e] = 0;
+        views[v] = rl_rollout_buf_view(&bufs[v]);
+    }
+    uint64_t t0 = dshq_now_ns();
+    for (int i = 0; i < iters; i++)
+        rl_ppo_update(&p, views, n_views, c.lr, NULL);
+    double s = (double)(dshq_now_ns() - t0) / 1e9 / (iters > 0 ? iters : 1);
+    for (int v = 0; v < n_views; v++)
+        rl_rollout_buf_free(&bufs[v]);
+    rl_ppo_free(&p);
+    return s;
+}

@@ -30,6 +30,7 @@ enum {
     OPT_EVAL_EPISODES,
     OPT_EVAL_EVERY,
     OPT_EVAL_GREEDY,
+    OPT_EXTERNAL_TRAINER,
 };
 
 static const struct {
@@ -61,6 +62,9 @@ static const struct {
      "single-process: seconds of training between evaluations (default 5; 0 off)"},
     {"eval-greedy", no_argument, OPT_EVAL_GREEDY, NULL,
      "evaluate the argmax policy instead of sampling"},
+    {"external-trainer", no_argument, OPT_EXTERNAL_TRAINER, NULL,
+     "workers (and --show) but no C trainer: a program of yours attaches to the run "
+     "and trains it (examples/torch_ppo.py NAME)"},
 };
 #define N_HOST (sizeof host_opts / sizeof host_opts[0])
 
@@ -195,6 +199,7 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
         case OPT_RESUME: a->resume = optarg; break;
         case OPT_METRICS: a->metrics = optarg; break;
         case OPT_EVAL_GREEDY: a->eval_greedy = 1; break;
+        case OPT_EXTERNAL_TRAINER: a->external_trainer = 1; break;
         case OPT_EVAL_EPISODES:
             a->eval_episodes = (int)cli_parse_int("train", "--eval-episodes", optarg, 0, 1000000);
             break;
@@ -210,6 +215,11 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
     if (a->single_process && (a->show || a->keep || a->resume)) {
         fprintf(stderr, "dshq train: --show, --keep and --resume need the multi-process run "
                         "(drop --single-process)\n");
+        return 2;
+    }
+    if (a->external_trainer && (a->single_process || a->resume)) {
+        fprintf(stderr, "dshq train: --external-trainer starts no C trainer: it does not go with "
+                        "--single-process or --resume\n");
         return 2;
     }
     if (run_config_check(&a->cfg, err, sizeof err)) {

@@ -186,7 +186,13 @@ int train_launch(struct train_args *a, const struct run_start *start)
                               .resume = a->resume, .metrics_path = a->metrics,
                               .run_label = a->run_name, .checkpoint_every_s = 300,
                               .quiet = a->quiet || a->show};
-    pid_t trainer = host_spawn_trainer(&run, &to);
+    /* --external-trainer: the trainer's place is left to a program that
+     * attaches to the region (python/dshq, examples/torch_ppo.py). */
+    pid_t trainer = a->external_trainer ? -1 : host_spawn_trainer(&run, &to);
+    if (a->external_trainer)
+        printf("dshq train: no C trainer: the workers wait for weights from an external trainer\n"
+               "  e.g.  python3 examples/torch_ppo.py %s\n", a->run_name);
+    fflush(stdout);
     pid_t workers[RUN_MAX_WORKERS];
     uint32_t restarts[RUN_MAX_WORKERS] = {0};
     for (uint32_t i = 0; i < c->workers; i++)
@@ -203,7 +209,8 @@ int train_launch(struct train_args *a, const struct run_start *start)
     int beat = -1;
     if (dshq_telemetry_attach(run.telemetry_mem, run.telemetry_size, 0, &tel) == 0)
         beat = dshq_telemetry_register(tel, METRICS_ROLE_LAUNCHER, 0);
-    int trainer_code = -1, alive = 1 + (int)c->workers + (show > 0);
+    int trainer_code = a->external_trainer ? 0 : -1;
+    int alive = (trainer > 0) + (int)c->workers + (show > 0);
     uint64_t stop_at = 0;
     while (alive > 0) {
         if (beat >= 0)
@@ -213,7 +220,8 @@ int train_launch(struct train_args *a, const struct run_start *start)
             stop_at = dshq_now_ns();
         if (stop_at && dshq_now_ns() - stop_at > 15000000000ull) {
             fprintf(stderr, "dshq train: processes did not stop within 15 s; killing them\n");
-            kill(trainer, SIGKILL);
+            if (trainer > 0)
+                kill(trainer, SIGKILL);
             for (uint32_t i = 0; i < c->workers; i++)
                 kill(workers[i], SIGKILL);
             if (show > 0)
@@ -228,7 +236,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
             continue;
         }
         alive--;
-        if (pid == trainer || pid == show) {
+        if (pid > 0 && (pid == trainer || pid == show)) {
             if (pid == trainer)
                 trainer_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             if (run_supervise_exit(&run, pid == trainer ? -1 : -2, 0) == RUN_ACTION_STOP_RUN)
@@ -305,7 +313,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
                        100.0 * r.draws / r.episodes, 100.0 * r.losses / r.episodes, r.episodes);
         }
     }
-    if (a->checkpoint_dir)
+    if (a->checkpoint_dir && !a->external_trainer)
         printf("  checkpoint          %s\n", ckpt_path);
     free(params);
     if (a->keep)
