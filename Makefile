@@ -205,11 +205,8 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 PUBLIC_HEADERS := $(sort $(wildcard include/dshq/*.h))
 MAN1 := $(sort $(wildcard man/*.1))
 MAN3 := $(sort $(wildcard man/*.3))
-$(BUILD)/dshq.pc: dshq.pc.in Makefile
-	@mkdir -p $(dir $@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(DSHQ_VERSION)|g' $< > $@
-install: $(DSHQ) $(LIBDSHQ_A) $(LIBDSHQ_SO) $(BUILD)/dshq.pc
+# dshq.pc is written at install time, so it always names this PREFIX.
+install: $(DSHQ) $(LIBDSHQ_A) $(LIBDSHQ_SO) dshq.pc.in
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/dshq \
 	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 755 $(DSHQ) $(DESTDIR)$(BINDIR)/dshq
@@ -218,7 +215,10 @@ install: $(DSHQ) $(LIBDSHQ_A) $(LIBDSHQ_SO) $(BUILD)/dshq.pc
 	ln -sfn libdshq.so.$(DSHQ_VERSION) $(DESTDIR)$(LIBDIR)/libdshq.so.$(DSHQ_SOMAJOR)
 	ln -sfn libdshq.so.$(DSHQ_SOMAJOR) $(DESTDIR)$(LIBDIR)/libdshq.so
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dshq/
-	install -m 644 $(BUILD)/dshq.pc $(DESTDIR)$(PKGCONFIGDIR)/dshq.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(DSHQ_VERSION)|g' dshq.pc.in \
+	  > $(DESTDIR)$(PKGCONFIGDIR)/dshq.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/dshq.pc
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 uninstall:

@@ -99,8 +99,10 @@ def monitor(name, proc_list, out, window=10.0):
                 de = tot["episodes"][k] - old[1]["episodes"][k]
                 rates.append((tot["wins"][k] - old[1]["wins"][k]) / de if de >= 20 else None)
             curve.append((round(now, 1), rates[0], rates[1]))
+            tel = run.telemetry() or {}
             out.write(json.dumps({"t": round(now, 1), "win_random": rates[0],
-                                  "win_scripted": rates[1], "steps": tot["steps"]}) + "\n")
+                                  "win_scripted": rates[1], "steps": tot["steps"],
+                                  "updates": tel.get("updates")}) + "\n")
             out.flush()
             time.sleep(1.0)
     finally:

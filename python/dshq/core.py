@@ -395,9 +395,9 @@ class Run:
 
     # ---- weights ---------------------------------------------------------
     def adopt(self):
-        """Pins the newest weights snapshot: a WeightsView (its .params is
-        None-free only once something was published: check .version > 0).
-        The previous view of this Run becomes stale."""
+        """Pins the newest weights snapshot and returns it as a WeightsView
+        (version 0 and no .params while nothing was published yet).  The
+        previous view of this Run becomes stale."""
         p, v, s = _lib.c_uint64(), _lib.c_uint64(), _lib.c_uint64()
         _check("adopt", lib.dshq_py_weights_adopt(self._live(), p, v, s))
         self._adopt_gen += 1
