@@ -155,12 +155,13 @@ def main():
                 stop = True
             elif m["type"] == "pause":
                 run.set_paused(m["paused"])
-            elif m["type"] == "set" and m["param"] == "lr" and m["value"] > 0:
-                lr0 = lr1 = m["value"]
-            elif m["type"] == "set" and m["param"] == "ent_coef" and m["value"] >= 0:
-                ent_coef = m["value"]
-            elif m["type"] == "set" and m["param"] == "clip" and m["value"] > 0:
-                clip = m["value"]
+            elif m["type"] == "set" and run.obey_set(m):  # range-checked, shaping applied
+                if m["param"] == "lr":
+                    lr0 = lr1 = m["value"]
+                elif m["param"] == "ent_coef":
+                    ent_coef = m["value"]
+                elif m["param"] == "clip":
+                    clip = m["value"]
             elif m["type"] == "reset":
                 model.load_block(net.init_params(int(cfg["seed"]) + updates))
                 opt = torch.optim.Adam(model.parameters(), lr=lr0, eps=1e-5)

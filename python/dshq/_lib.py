@@ -130,6 +130,9 @@ _sig("dshq_py_env_reset", None, c_void_p, c_uint64, c_void_p)
 _sig("dshq_py_env_step", c_int, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p, c_void_p,
      c_void_p, c_void_p, c_void_p)
 _sig("dshq_py_produce", c_int, c_void_p, c_uint32, c_uint64, c_uint64, c_int64)
+_sig("dshq_py_hparam_ok", c_int, c_uint32, c_double)
+_sig("dshq_py_run_control_refused", None, c_void_p)
+_sig("dshq_py_run_set_shaping", None, c_void_p, c_float)
 _sig("dshq_py_peek_f32", c_float, c_uint64)
 _sig("dshq_py_poke_f32", None, c_uint64, c_float)
 

@@ -465,6 +465,20 @@ class Run:
         return {"type": "set", "param": names.get(int(np.frombuffer(pl[:4], "<u4")[0]), "?"),
                 "value": float(np.frombuffer(pl[4:8], "<f4")[0])}
 
+    def obey_set(self, msg):
+        """Trainer side, for a "set" message: False (and counted in the run's
+        ctl_refused, as the C trainer does) when the value is out of the
+        parameter's range; True otherwise.  A shaping value is applied here
+        (the workers read it from the run block); lr, ent_coef and clip are
+        the caller's to apply."""
+        num = _lib.HPARAM.get(msg.get("param"), 0)
+        if not lib.dshq_py_hparam_ok(num, float(msg.get("value", float("nan")))):
+            lib.dshq_py_run_control_refused(self._live())
+            return False
+        if msg["param"] == "shaping":
+            lib.dshq_py_run_set_shaping(self._live(), float(msg["value"]))
+        return True
+
     def set_paused(self, paused):
         lib.dshq_py_run_set_paused(self._live(), 1 if paused else 0)
 

@@ -20,6 +20,7 @@
  * function returns 0 or a negative error (dshq_py_strerror names it) unless
  * it says otherwise. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,4 +714,28 @@ double dshq_py_ppo_bench(int n_views, int T, int E, int iters)
         rl_rollout_buf_free(&bufs[v]);
     rl_ppo_free(&p);
     return s;
+}
+
+/* ---- what the C trainer does with SET_HPARAM (trainer.c), for others ---- */
+
+/* 1 when value is in the range of hyperparameter param (DSHQ_HPARAM_*). */
+int dshq_py_hparam_ok(uint32_t param, double value)
+{
+    double lo, hi;
+    return run_config_hparam_range(param, &lo, &hi) == 0 && isfinite(value) && value >= lo &&
+           value <= hi;
+}
+/* Counts a refused control message (dshq inspect shows ctl_refused). */
+void dshq_py_run_control_refused(struct dpy_run *r)
+{
+    /* Relaxed: a counter for monitors, as in trainer.c. */
+    atomic_fetch_add_explicit(&r->run.blk->ctl_refused, 1, memory_order_relaxed);
+}
+/* `set shaping`: the scale holds until the end (the anneal stops). */
+void dshq_py_run_set_shaping(struct dpy_run *r, float value)
+{
+    /* Relaxed: workers read the pair at chunk boundaries (trainer.c). */
+    atomic_store_explicit(&r->run.blk->shaping_milli, (uint32_t)(value * 1000.0f),
+                          memory_order_relaxed);
+    atomic_store_explicit(&r->run.blk->shaping_set, 1, memory_order_relaxed);
 }

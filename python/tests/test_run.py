@@ -85,6 +85,11 @@ def test_control_messages_reach_the_consumer(run_name):
         assert trainer.consume() is None
         with pytest.raises(ValueError):
             ctl.post_set("momentum", 1)
+        # What a Python trainer does with "set": the C trainer's ranges.
+        assert trainer.obey_set(got[1]) and trainer.obey_set(got[2])
+        assert not trainer.obey_set({"type": "set", "param": "lr", "value": -1.0})
+        assert not trainer.obey_set({"type": "set", "param": "clip", "value": float("nan")})
+        assert trainer.obey_set({"type": "set", "param": "shaping", "value": 0.25})
 
 
 def test_telemetry_round_trip_and_stop_flag(run_name):
