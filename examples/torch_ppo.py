@@ -29,8 +29,12 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+# One BLAS thread: the learner is one thread, like the C trainer, and
+# OpenBLAS's spinning threads slow a loaded machine down severalfold.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import dshq  # noqa: E402

@@ -24,7 +24,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one thread each (see torch_ppo.py)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
@@ -102,7 +104,8 @@ def monitor(name, proc_list, out, window=10.0):
             tel = run.telemetry() or {}
             out.write(json.dumps({"t": round(now, 1), "win_random": rates[0],
                                   "win_scripted": rates[1], "steps": tot["steps"],
-                                  "updates": tel.get("updates")}) + "\n")
+                                  "updates": tel.get("updates"),
+                                  "wall_s": tel.get("wall_s")}) + "\n")
             out.flush()
             time.sleep(1.0)
     finally:
