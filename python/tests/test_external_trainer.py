@@ -14,10 +14,11 @@ DSHQ = os.environ.get("DSHQ") or os.path.join(os.path.dirname(__file__), "..", "
 
 
 @pytest.mark.skipif(not os.path.exists(DSHQ), reason="build/dshq not built")
-def test_workers_act_with_weights_published_from_python(run_name):
+def test_workers_act_with_weights_published_from_python(run_name, tmp_path):
     launcher = subprocess.Popen([DSHQ, "train", "--external-trainer", "--run", run_name,
                                  "--workers", "2", "--envs", "8", "--horizon", "16",
-                                 "--seconds", "600", "--eval-episodes", "0", "--quiet"],
+                                 "--seconds", "600", "--eval-episodes", "0", "--quiet",
+                                 "--checkpoint-dir", str(tmp_path / "runs")],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
