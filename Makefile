@@ -8,6 +8,9 @@
 #   make test-stress the whole suite several times beside a CPU hog (scripts/test-stress.sh)
 #   make fuzz       build the libFuzzer target for region-header validation (clang)
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
+#   make install    the tool, libdshq (shared with a soname, static), headers,
+#                   dshq.pc and man pages under DESTDIR/PREFIX; make uninstall
+#   make python     build/libdshq_py.so, the C side of the Python package python/dshq
 #
 #   make layers    check the layering (also part of `make`)
 #   make check-wasm  compile src/run and src/rl with Emscripten (when installed)
@@ -68,15 +71,25 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 LIBDSHQ_A  := $(BUILD)/libdshq.a
+# The shared library carries a soname of the ABI major (include/dshq/region.h):
+# libdshq.so -> libdshq.so.1 -> libdshq.so.1.0.0
+DSHQ_VERSION := 1.0.0
+DSHQ_SOMAJOR := 1
 LIBDSHQ_SO := $(BUILD)/libdshq.so
+LIBDSHQ_SO_REAL := $(BUILD)/libdshq.so.$(DSHQ_VERSION)
+# The Python package's C side (python/shim): the run layer and the RL core
+# over libdshq.so, one flat API that ctypes loads (python/dshq/_lib.py).
+PYSHIM_SRC := $(sort $(wildcard python/shim/*.c))
+LIBDSHQ_PY := $(BUILD)/libdshq_py.so
 LIBRL_A    := $(BUILD)/librl.a
 LIBRUN_A   := $(BUILD)/libdshqrun.a
 LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm mutants test-stress
-all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) layers
+.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm mutants \
+        test-stress install uninstall python
+all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) $(if $(PYSHIM_SRC),$(LIBDSHQ_PY)) layers
 
 # The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
 INC_LINKS = $(INC)/transport/transport $(INC)/rl/rl $(INC)/run/rl $(INC)/run/run
@@ -129,8 +142,16 @@ layers:
 $(LIBDSHQ_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(LIBDSHQ_SO): $(LIB_OBJ)
-	$(Q)$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+$(LIBDSHQ_SO_REAL): $(LIB_OBJ)
+	$(Q)$(CC) -shared -Wl,-soname,libdshq.so.$(DSHQ_SOMAJOR) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+$(LIBDSHQ_SO): $(LIBDSHQ_SO_REAL)
+	$(Q)ln -sfn libdshq.so.$(DSHQ_VERSION) $(BUILD)/libdshq.so.$(DSHQ_SOMAJOR)
+	$(Q)ln -sfn libdshq.so.$(DSHQ_SOMAJOR) $@
+python: $(LIBDSHQ_PY)
+$(LIBDSHQ_PY): $(PYSHIM_SRC) $(wildcard python/shim/*.h) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_SO) | $(INC_LINKS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_run) -shared -o $@ $(PYSHIM_SRC) $(LIBRUN_A) $(LIBRL_A) \
+	  -L$(BUILD) -ldshq -Wl,-rpath,'$$ORIGIN' $(LDFLAGS_ALL) $(LDLIBS_ALL)
 $(LIBRL_A): $(RL_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -145,10 +166,13 @@ $(DSHQ): $(BUILD)/obj/src/cli/main.o $(ALL_LIBS)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
+# Tests that drive the tree from outside (pytest, a staged install, the
+# headers as C++) learn where it is from these two.
+TEST_DIRS = -DDSHQ_SRCDIR='"$(abspath .)"' -DDSHQ_BUILDDIR='"$(abspath $(BUILD))"'
 $(BUILD)/tests/%: tests/%.c tests/check.h $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  TEST    $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) $(TEST_DIRS) -MMD -MP -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(LDLIBS_ALL)
 
 # Benchmarks may link real peers; each bench/NAME.mk may set BENCH_LIBS_NAME.
 -include $(wildcard bench/*.mk)
@@ -190,6 +214,43 @@ fuzz-run: fuzz $(BUILD)/fuzz/make_seed
 	$(BUILD)/fuzz/make_seed fuzz/corpus
 	$(BUILD)/fuzz/fuzz_region_header -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 \
 	  -print_final_stats=1 fuzz/corpus
+
+# ---- install ---------------------------------------------------------------
+# make install PREFIX=/usr/local DESTDIR=/tmp/stage; make uninstall (same vars).
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+PUBLIC_HEADERS := $(sort $(wildcard include/dshq/*.h))
+MAN1 := $(sort $(wildcard man/*.1))
+MAN3 := $(sort $(wildcard man/*.3))
+# dshq.pc is written at install time, so it always names this PREFIX.
+install: $(DSHQ) $(LIBDSHQ_A) $(LIBDSHQ_SO) dshq.pc.in
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/dshq \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 755 $(DSHQ) $(DESTDIR)$(BINDIR)/dshq
+	install -m 644 $(LIBDSHQ_A) $(DESTDIR)$(LIBDIR)/libdshq.a
+	install -m 755 $(LIBDSHQ_SO_REAL) $(DESTDIR)$(LIBDIR)/libdshq.so.$(DSHQ_VERSION)
+	ln -sfn libdshq.so.$(DSHQ_VERSION) $(DESTDIR)$(LIBDIR)/libdshq.so.$(DSHQ_SOMAJOR)
+	ln -sfn libdshq.so.$(DSHQ_SOMAJOR) $(DESTDIR)$(LIBDIR)/libdshq.so
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/dshq/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(DSHQ_VERSION)|g' dshq.pc.in \
+	  > $(DESTDIR)$(PKGCONFIGDIR)/dshq.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/dshq.pc
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dshq $(DESTDIR)$(LIBDIR)/libdshq.a \
+	  $(DESTDIR)$(LIBDIR)/libdshq.so $(DESTDIR)$(LIBDIR)/libdshq.so.$(DSHQ_SOMAJOR) \
+	  $(DESTDIR)$(LIBDIR)/libdshq.so.$(DSHQ_VERSION) $(DESTDIR)$(PKGCONFIGDIR)/dshq.pc \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/dshq/,$(notdir $(PUBLIC_HEADERS)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/dshq 2>/dev/null
 
 clean:
 	rm -rf build

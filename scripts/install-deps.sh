@@ -5,7 +5,12 @@
 set -euo pipefail
 # openmpi-bin, libopenmpi-dev: `dshq train --mpi` and its test (tests/test_mpi_train.c)
 # libmicrohttpd-dev: `dshq serve` (the browser page)
-packages=(build-essential clang zlib1g-dev stress-ng openmpi-bin libopenmpi-dev libmicrohttpd-dev)
+# python3-numpy, python3-pytest: the Python package's tests (python/tests, run by
+# make test through tests/test_python); python3-torch: the PyTorch cross-checks
+# and examples/torch_ppo.py.  ctypes (standard library) loads the C side: no
+# binding generator is needed.  pkg-config: the installed-library example test.
+packages=(build-essential clang zlib1g-dev stress-ng openmpi-bin libopenmpi-dev libmicrohttpd-dev
+          pkg-config python3 python3-numpy python3-pytest python3-torch)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -39,6 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_CHUNK_MAGIC 0x4b434844u /* "DHCK" in memory order (LE) */
 #define DSHQ_CHUNK_VERSION 1
@@ -181,4 +182,5 @@ _Static_assert(offsetof(struct dshq_chunk_header, E) == 44, "abi");
 _Static_assert(offsetof(struct dshq_chunk_header, bytes) == 48, "abi");
 _Static_assert(offsetof(struct dshq_chunk_header, content_hash) == 56, "abi");
 
+#include "dshq/cxx_end.h"
 #endif

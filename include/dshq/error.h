@@ -6,6 +6,7 @@
  * no word for.  dshq_strerror() describes both. */
 #ifndef DSHQ_ERROR_H
 #define DSHQ_ERROR_H
+#include "dshq/cxx_begin.h"
 
 enum {
     DSHQ_EBASE = 4096,             /* far above any errno value */
@@ -39,4 +40,5 @@ enum {
  * Never NULL; the string is static. */
 const char *dshq_strerror(int rc);
 
+#include "dshq/cxx_end.h"
 #endif

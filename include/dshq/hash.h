@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_FNV64_OFFSET UINT64_C(0xcbf29ce484222325)
 #define DSHQ_FNV64_PRIME UINT64_C(0x100000001b3)
@@ -26,4 +27,5 @@ uint64_t dshq_shape_hash(const char *canonical);
 uint64_t dshq_shape_hashf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+#include "dshq/cxx_end.h"
 #endif

@@ -44,6 +44,7 @@
 
 #include "dshq/error.h"
 #include "dshq/wait.h"
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_MAILBOX_MAGIC 0x584f424du  /* "MBOX" in memory order (LE) */
 #define DSHQ_MAILBOX_VERSION 2u         /* section version of this layout */
@@ -286,4 +287,5 @@ _Static_assert(offsetof(struct dshq_mailbox_slot, msg) == 64, "record on its own
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 
+#include "dshq/cxx_end.h"
 #endif

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "dshq/error.h"
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_REGION_MAGIC UINT64_C(0x3147455251485344) /* "DSHQREG1" in memory order (LE) */
 #define DSHQ_ABI_MAJOR 1
@@ -202,4 +203,5 @@ _Static_assert(offsetof(struct dshq_section, reserved) == 56, "abi");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
+#include "dshq/cxx_end.h"
 #endif

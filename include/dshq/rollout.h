@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "dshq/wait.h"
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_LANES_MAGIC UINT64_C(0x31454e414c514844) /* "DHQLANE1" (LE) */
 #define DSHQ_MPSC_MAGIC UINT64_C(0x314353504d514844)  /* "DHQMPSC1" (LE) */
@@ -462,4 +463,5 @@ _Static_assert(offsetof(struct dshq_mpsc_entry, blocked) == 32, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_entry, reclaims) == 40, "abi");
 _Static_assert(offsetof(struct dshq_mpsc_entry, reserved) == 48, "abi");
 
+#include "dshq/cxx_end.h"
 #endif

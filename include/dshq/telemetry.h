@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "dshq/error.h"
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_TELEMETRY_MAGIC 0x454c4554u /* "TELE" in memory order (LE) */
 #define DSHQ_TELEMETRY_VERSION 2u
@@ -200,4 +201,5 @@ _Static_assert(offsetof(struct dshq_heartbeat_slot, reserved1) == 56, "abi");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
 
+#include "dshq/cxx_end.h"
 #endif

@@ -31,6 +31,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include "dshq/cxx_begin.h"
 
 /* Sleeps while *addr == expected, at most timeout_ns (< 0: forever).
  * Returns 0 when woken (or spuriously), -EAGAIN if *addr != expected at the
@@ -61,4 +62,5 @@ void dshq_event_notify(struct dshq_event *ev);
 /* Monotonic clock in nanoseconds (CLOCK_MONOTONIC, shared by all processes). */
 uint64_t dshq_now_ns(void);
 
+#include "dshq/cxx_end.h"
 #endif

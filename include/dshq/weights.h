@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "dshq/wait.h"
+#include "dshq/cxx_begin.h"
 
 #define DSHQ_WEIGHTS_MAGIC UINT64_C(0x3153544847575144) /* "DQWGHTS1" (LE) */
 #define DSHQ_WEIGHTS_VERSION 2         /* layout version of the section */
@@ -371,4 +372,5 @@ _Static_assert(offsetof(struct dshq_weights_slot, adoptions) == 24, "abi");
 _Static_assert(offsetof(struct dshq_weights_slot, refusals) == 32, "abi");
 _Static_assert(offsetof(struct dshq_weights_slot, reserved) == 40, "abi");
 
+#include "dshq/cxx_end.h"
 #endif

@@ -33,6 +33,7 @@ enum {
     OPT_MPI,
     OPT_MPI_WEIGHTS_MS,
     OPT_MPI_LOST_S,
+    OPT_EXTERNAL_TRAINER,
 };
 
 static const struct {
@@ -71,6 +72,9 @@ static const struct {
      "--mpi: send the newest weights at most every T ms (default 0: every version)"},
     {"mpi-lost-s", required_argument, OPT_MPI_LOST_S, "S",
      "--mpi: a rank silent for S s is lost: the run stops with a checkpoint (default 10)"},
+    {"external-trainer", no_argument, OPT_EXTERNAL_TRAINER, NULL,
+     "workers (and --show) but no C trainer: a program of yours attaches to the run "
+     "and trains it (examples/torch_ppo.py NAME)"},
 };
 #define N_HOST (sizeof host_opts / sizeof host_opts[0])
 
@@ -212,6 +216,7 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
         case OPT_MPI_LOST_S:
             a->mpi_lost_s = cli_parse_double("train", "--mpi-lost-s", optarg, 0.5, 1e6);
             break;
+        case OPT_EXTERNAL_TRAINER: a->external_trainer = 1; break;
         case OPT_EVAL_EPISODES:
             a->eval_episodes = (int)cli_parse_int("train", "--eval-episodes", optarg, 0, 1000000);
             break;
@@ -231,6 +236,11 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
     if (a->single_process && (a->show || a->keep || a->resume)) {
         fprintf(stderr, "dshq train: --show, --keep and --resume need the multi-process run "
                         "(drop --single-process)\n");
+        return 2;
+    }
+    if (a->external_trainer && (a->single_process || a->resume)) {
+        fprintf(stderr, "dshq train: --external-trainer starts no C trainer: it does not go with "
+                        "--single-process or --resume\n");
         return 2;
     }
     if (run_config_check(&a->cfg, err, sizeof err)) {

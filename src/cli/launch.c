@@ -197,7 +197,13 @@ int train_launch(struct train_args *a, const struct run_start *start)
                               .resume = a->resume, .metrics_path = a->metrics,
                               .run_label = a->run_name, .checkpoint_every_s = 300,
                               .quiet = a->quiet || a->show};
-    pid_t trainer = remote_rank ? -1 : host_spawn_trainer(&run, &to);
+    /* --external-trainer: the trainer's place is left to a program that
+     * attaches to the region (python/dshq, examples/torch_ppo.py). */
+    pid_t trainer = (remote_rank || a->external_trainer) ? -1 : host_spawn_trainer(&run, &to);
+    if (a->external_trainer && !remote_rank)
+        printf("dshq train: no C trainer: the workers wait for weights from an external trainer\n"
+               "  e.g.  python3 examples/torch_ppo.py %s\n", a->run_name);
+    fflush(stdout);
     pid_t workers[RUN_MAX_WORKERS];
     uint32_t restarts[RUN_MAX_WORKERS] = {0};
     for (uint32_t i = 0; i < n_local; i++)
@@ -214,7 +220,8 @@ int train_launch(struct train_args *a, const struct run_start *start)
     int beat = -1;
     if (dshq_telemetry_attach(run.telemetry_mem, run.telemetry_size, 0, &tel) == 0)
         beat = dshq_telemetry_register(tel, METRICS_ROLE_LAUNCHER, 0);
-    int trainer_code = -1, alive = !remote_rank + (int)n_local + (show > 0);
+    int trainer_code = a->external_trainer ? 0 : -1;
+    int alive = (trainer > 0) + (int)n_local + (show > 0);
     if (a->mpi && mpi_host_start(&run, &mp))
         run_stop(run.blk);
     uint64_t stop_at = 0;
@@ -242,7 +249,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
             continue;
         }
         alive--;
-        if (pid == trainer || pid == show) {
+        if (pid > 0 && (pid == trainer || pid == show)) {
             if (pid == trainer)
                 trainer_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             if (run_supervise_exit(&run, pid == trainer ? -1 : -2, 0) == RUN_ACTION_STOP_RUN)
@@ -325,7 +332,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
                        100.0 * r.draws / r.episodes, 100.0 * r.losses / r.episodes, r.episodes);
         }
     }
-    if (a->checkpoint_dir)
+    if (a->checkpoint_dir && !a->external_trainer)
         printf("  checkpoint          %s\n", ckpt_path);
     free(params);
     if (a->keep)

@@ -14,6 +14,7 @@ struct train_args {
     int single_process;
     int print_config;           /* print the settings (after --resume) and exit */
     int show, keep, quiet;
+    int external_trainer;       /* no C trainer: an external program trains the run */
     int eval_episodes;          /* final evaluation (and single-process periodic ones) */
     int eval_greedy;
     double eval_every;          /* single-process: seconds of training between evaluations */
