@@ -21,6 +21,8 @@ struct train_args {
     const char *checkpoint_dir;
     const char *resume;
     const char *metrics;
+    int verify_chunks;          /* --verify-chunks */
+    double checkpoint_every;    /* --checkpoint-every (default RUN_CHECKPOINT_EVERY_S) */
 };
 
 /* Parses argv.  Returns 0 (go on), or with *exit_now the exit code (0 after

@@ -5,6 +5,7 @@
 
 #include "dshq/hash.h"
 #include "rl/env.h"
+#include "run/chunk_rollout.h"
 #include "run/metrics.h"
 #include "run/run.h"
 
@@ -59,7 +60,7 @@ static void ring_params(const struct run *run, struct dshq_ring_params *rp)
 {
     const struct run_config *c = &run->cfg;
     memset(rp, 0, sizeof *rp);
-    rp->slot_size = run->chunk.bytes;
+    rp->slot_size = run->chunk.bytes + RUN_CHUNK_TRAILER; /* the seal (chunk_rollout.h) */
     rp->policy = c->when_full == RUN_FULL_DROP ? DSHQ_RING_DROP : DSHQ_RING_BLOCK;
     if (c->transport == RUN_TRANSPORT_MPSC) {
         /* One ring as deep as the lanes together: lane_slots per worker,
