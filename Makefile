@@ -4,7 +4,10 @@
 #   make test       build and run the whole test suite (summary: "N passed, N failed")
 #   make san        the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan       the suite under ThreadSanitizer
-#   make fuzz       build the libFuzzer target for region-header validation (clang)
+#   make fuzz       build the libFuzzer targets (clang): region header, checkpoint
+#                   loader, chunk checks, mailbox decoding, metrics JSONL reader
+#   make fuzz-run   run each target FUZZ_SECONDS (default 60) from its seed corpus
+#   make chaos      the fault scenarios at full length (about 5 min) and their table
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
 #
 #   make layers    check the layering (also part of `make`)
@@ -63,7 +66,7 @@ LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm
+.PHONY: all test san tsan fuzz fuzz-run chaos bench bench-deps tests clean layers check-wasm
 all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) layers
 
 # The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
@@ -168,6 +171,10 @@ fuzz-run: fuzz $(BUILD)/fuzz/make_seed
 	$(BUILD)/fuzz/make_seed fuzz/corpus
 	$(BUILD)/fuzz/fuzz_region_header -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 \
 	  -print_final_stats=1 fuzz/corpus
+
+# The fault scenarios (tests/test_chaos_run.c; the cheap ones run in `make test`).
+chaos: all $(BUILD)/tests/test_chaos_run
+	DSHQ=$(abspath $(DSHQ)) $(BUILD)/tests/test_chaos_run --full
 
 clean:
 	rm -rf build

@@ -216,8 +216,27 @@ int train_launch(struct train_args *a, const struct run_start *start)
     if (dshq_telemetry_attach(run.telemetry_mem, run.telemetry_size, 0, &tel) == 0)
         beat = dshq_telemetry_register(tel, METRICS_ROLE_LAUNCHER, 0);
     int trainer_code = -1, alive = 1 + (int)c->workers + (show > 0);
-    uint64_t stop_at = 0, last_stall_check = dshq_now_ns();
+    uint64_t stop_at = 0, last_stall_check = dshq_now_ns(), last_tick = dshq_now_ns();
+    /* The launcher's own watch over --seconds (its private copy of the
+     * config): training time, pauses excluded, past the budget plus a grace
+     * stops the run, whatever the shared run block says. */
+    double trained_s = 0;
+    const double budget_s = c->seconds > 0 ? c->seconds + (c->seconds / 2 > 60 ? c->seconds / 2 : 60)
+                                           : 0;
+    int overran = 0;
     while (alive > 0) {
+        uint64_t tnow = dshq_now_ns();
+        /* Relaxed: a lone flag. */
+        if (run_state(&run) == RUN_RUNNING &&
+            !atomic_load_explicit(&run.blk->paused, memory_order_relaxed))
+            trained_s += (double)(tnow - last_tick) / 1e9;
+        last_tick = tnow;
+        if (budget_s > 0 && trained_s > budget_s && !run_stopping(&run)) {
+            fprintf(stderr, "dshq train: the run is %.0f s past its --seconds %.0f budget; "
+                            "stopping it\n", trained_s - c->seconds, c->seconds);
+            overran = 1;
+            run_stop(run.blk);
+        }
         /* Stalled workers: a heartbeat older than RUN_WORKER_STALL_S while
          * the run goes (relaxed: a lone flag) is killed, then restarted. */
         if (!run_stopping(&run) && dshq_now_ns() - last_stall_check > 1000000000ull &&
@@ -319,6 +338,8 @@ int train_launch(struct train_args *a, const struct run_start *start)
     else if (trainer_code != 0 || failed)
         snprintf(why, sizeof why, "the trainer failed (exit %d; see its message above)",
                  trainer_code);
+    else if (overran)
+        snprintf(why, sizeof why, "it overran its --seconds budget");
     else if (crash_loop)
         snprintf(why, sizeof why, "a worker was crash-looping");
     else if (host_interrupted)

@@ -226,6 +226,48 @@ fail:
     return rc;
 }
 
+int run_diagnose(const char *region, char *err, size_t errlen)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    int rc = dshq_region_attach(region, DSHQ_ATTACH_RDONLY, DSHQ_ABI_MINOR, &r.region);
+    if (rc)
+        return rc;
+    if ((rc = run_find(&r))) {
+        snprintf(err, errlen, "no valid run block section (%s)", dshq_strerror(rc));
+    } else {
+        struct run_config c;
+        memcpy(&c, &r.blk->config, sizeof c); /* one copy, then only the copy */
+        uint32_t version = r.blk->version, obs = r.blk->obs_dim, na = r.blk->n_actions;
+        char why[256] = "";
+        if (version != RUN_BLOCK_VERSION)
+            snprintf(err, errlen, "run block version %u, this build reads %d", version,
+                     RUN_BLOCK_VERSION);
+        else if (run_config_check(&c, why, sizeof why))
+            snprintf(err, errlen, "its config is damaged: %s", why);
+        else if (obs != BD_OBS_DIM || na != BD_NUM_ACTIONS)
+            snprintf(err, errlen, "observation size %u / actions %u, this build has %d / %d",
+                     obs, na, BD_OBS_DIM, BD_NUM_ACTIONS);
+        else
+            snprintf(err, errlen, "a section does not match its config");
+    }
+    dshq_region_detach(r.region);
+    return 0;
+}
+
+int run_stop_region(const char *region)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    int rc = dshq_region_attach(region, 0, DSHQ_ABI_MINOR, &r.region);
+    if (rc)
+        return rc;
+    if ((rc = run_find(&r)) == 0)
+        run_stop(r.blk);
+    dshq_region_detach(r.region);
+    return rc;
+}
+
 void run_detach(struct run *run)
 {
     dshq_region_detach(run->region);

@@ -152,6 +152,14 @@ int run_create(struct run *run, const char *name, const struct run_config *cfg,
  * checks every section and the config.  flags: DSHQ_ATTACH_RDONLY for
  * monitors. */
 int run_attach(struct run *run, const char *region, unsigned flags);
+/* When run_attach says DSHQ_ECORRUPT: what exactly is wrong with the run
+ * block of REGION, as one line in err (0), or a negative error when the
+ * region itself cannot be attached. */
+int run_diagnose(const char *region, char *err, size_t errlen);
+/* Raises the stop flag of REGION's run even when its config is damaged
+ * (the state word and its event need no config).  0 or a negative error. */
+int run_stop_region(const char *region);
+
 /* Unmaps (detach) or also removes the region (destroy). */
 void run_detach(struct run *run);
 void run_destroy(struct run *run);
