@@ -54,6 +54,18 @@ struct rl_ppo_stats;
 int run_ppo_update_checked(struct rl_ppo *ppo, const struct rl_rollout_view *views, int n,
                            float lr, struct rl_ppo_stats *st, float *backup);
 
+/* The control messages the trainer obeys (dshq_mailbox_consume's table),
+ * and how it applies one consumed message: STOP sets *stop, PAUSE the run's
+ * paused flag, SET_HPARAM a setting within its range (else refused and
+ * counted in ctl_refused), RESET fresh parameters.  0, or -EINVAL / -ERANGE
+ * for a refused message. */
+#define RUN_TRAINER_MSG_KINDS 4
+struct dshq_msg;
+struct dshq_msg_kind;
+extern const struct dshq_msg_kind run_trainer_msg_kinds[RUN_TRAINER_MSG_KINDS];
+int run_trainer_apply_msg(struct run *run, struct rl_ppo *ppo, const struct dshq_msg *msg,
+                          float *lr_override, int *stop);
+
 /* Rollout worker `index` (its lane, its seeds); restart counts earlier
  * incarnations.  0 or 1 as run_trainer. */
 int run_worker(struct run *run, uint32_t index, uint32_t restart);

@@ -184,6 +184,9 @@ static int save_checkpoint(const struct trainer_opts *o, const struct run *run,
     return rc;
 }
 
+const struct dshq_msg_kind run_trainer_msg_kinds[RUN_TRAINER_MSG_KINDS] = {
+    {DSHQ_MSG_STOP, 1}, {DSHQ_MSG_PAUSE, 1}, {DSHQ_MSG_SET_HPARAM, 1}, {DSHQ_MSG_RESET, 1}};
+
 /* A chunk refused: counted against the worker its header names (when that
  * is a worker), and in total.  Relaxed: counters for monitors. */
 static void refuse_chunk(struct run *run, const struct dshq_chunk_header *h, int fault)
@@ -210,58 +213,68 @@ static void refuse(struct run *run)
     atomic_fetch_add_explicit(&run->blk->ctl_refused, 1, memory_order_relaxed);
 }
 
+/* roles.h */
+int run_trainer_apply_msg(struct run *run, struct rl_ppo *ppo, const struct dshq_msg *msg,
+                          float *lr_override, int *stop)
+{
+    /* The message is a private copy (dshq_mailbox_consume); its payload is
+     * still untrusted: every value is range-checked before use. */
+    switch (msg->type) {
+    case DSHQ_MSG_STOP:
+        *stop = 1;
+        return 0;
+    case DSHQ_MSG_PAUSE: {
+        struct dshq_msg_pause p;
+        memcpy(&p, msg->payload, sizeof p);
+        /* Relaxed: a lone flag; workers and monitors poll it. */
+        atomic_store_explicit(&run->blk->paused, p.paused ? 1 : 0, memory_order_relaxed);
+        return 0;
+    }
+    case DSHQ_MSG_SET_HPARAM: {
+        struct dshq_msg_set_hparam h;
+        memcpy(&h, msg->payload, sizeof h);
+        double lo, hi;
+        if (run_config_hparam_range(h.param, &lo, &hi) || !isfinite(h.value) ||
+            h.value < lo || h.value > hi) {
+            refuse(run); /* unknown parameter or out of range: counted, not obeyed */
+            return -ERANGE;
+        }
+        if (h.param == DSHQ_HPARAM_LEARNING_RATE)
+            *lr_override = h.value;
+        else if (h.param == DSHQ_HPARAM_ENTROPY_COEF)
+            ppo->cfg.ent_coef = h.value;
+        else if (h.param == DSHQ_HPARAM_CLIP)
+            ppo->cfg.clip = h.value;
+        else if (h.param == DSHQ_HPARAM_SHAPING_COEF) {
+            /* A set value stops the anneal: it holds until the end.
+             * Relaxed: workers read the pair at chunk boundaries; a chunk
+             * made with the old scale is harmless. */
+            atomic_store_explicit(&run->blk->shaping_milli, (uint32_t)(h.value * 1000.0f),
+                                  memory_order_relaxed);
+            atomic_store_explicit(&run->blk->shaping_set, 1, memory_order_relaxed);
+        }
+        return 0;
+    }
+    case DSHQ_MSG_RESET:
+        /* Start learning over: fresh parameters and optimizer state. */
+        rl_mlp_params_init(&run->net, ppo->params, run->cfg.seed + (uint64_t)ppo->updates);
+        memset(ppo->adam.m, 0, ppo->adam.n * sizeof(float));
+        memset(ppo->adam.v, 0, ppo->adam.n * sizeof(float));
+        ppo->adam.t = 0;
+        return 0;
+    default:
+        refuse(run);
+        return -EINVAL;
+    }
+}
+
 static void handle_mailbox(struct dshq_mailbox *mb, struct run *run, struct rl_ppo *ppo,
                            float *lr_override, int *stop)
 {
-    static const struct dshq_msg_kind known[] = {
-        {DSHQ_MSG_STOP, 1}, {DSHQ_MSG_PAUSE, 1}, {DSHQ_MSG_SET_HPARAM, 1}, {DSHQ_MSG_RESET, 1}};
     struct dshq_msg msg;
-    while (dshq_mailbox_consume(mb, known, 4, &msg) == DSHQ_MAILBOX_MSG) {
-        switch (msg.type) {
-        case DSHQ_MSG_STOP:
-            *stop = 1;
-            break;
-        case DSHQ_MSG_PAUSE: {
-            struct dshq_msg_pause p;
-            memcpy(&p, msg.payload, sizeof p);
-            /* Relaxed: a lone flag; workers and monitors poll it. */
-            atomic_store_explicit(&run->blk->paused, p.paused ? 1 : 0, memory_order_relaxed);
-            break;
-        }
-        case DSHQ_MSG_SET_HPARAM: {
-            struct dshq_msg_set_hparam h;
-            memcpy(&h, msg.payload, sizeof h);
-            double lo, hi;
-            if (run_config_hparam_range(h.param, &lo, &hi) || !isfinite(h.value) ||
-                h.value < lo || h.value > hi) {
-                refuse(run); /* unknown parameter or out of range: counted, not obeyed */
-                break;
-            }
-            if (h.param == DSHQ_HPARAM_LEARNING_RATE)
-                *lr_override = h.value;
-            else if (h.param == DSHQ_HPARAM_ENTROPY_COEF)
-                ppo->cfg.ent_coef = h.value;
-            else if (h.param == DSHQ_HPARAM_CLIP)
-                ppo->cfg.clip = h.value;
-            else if (h.param == DSHQ_HPARAM_SHAPING_COEF) {
-                /* A set value stops the anneal: it holds until the end.
-                 * Relaxed: workers read the pair at chunk boundaries; a chunk
-                 * made with the old scale is harmless. */
-                atomic_store_explicit(&run->blk->shaping_milli, (uint32_t)(h.value * 1000.0f),
-                                      memory_order_relaxed);
-                atomic_store_explicit(&run->blk->shaping_set, 1, memory_order_relaxed);
-            }
-            break;
-        }
-        case DSHQ_MSG_RESET:
-            /* Start learning over: fresh parameters and optimizer state. */
-            rl_mlp_params_init(&run->net, ppo->params, run->cfg.seed + (uint64_t)ppo->updates);
-            memset(ppo->adam.m, 0, ppo->adam.n * sizeof(float));
-            memset(ppo->adam.v, 0, ppo->adam.n * sizeof(float));
-            ppo->adam.t = 0;
-            break;
-        }
-    }
+    while (dshq_mailbox_consume(mb, run_trainer_msg_kinds, RUN_TRAINER_MSG_KINDS, &msg) ==
+           DSHQ_MAILBOX_MSG)
+        run_trainer_apply_msg(run, ppo, &msg, lr_override, stop);
 }
 
 static void write_run_marker(FILE *f, const struct run *run, const struct trainer_opts *o,
