@@ -74,7 +74,7 @@ static void top_print(FILE *f, const struct run *run, const struct metrics *m, i
     fprintf(f, "  heartbeats:");
     for (int i = 0; i < n; i++) {
         int stalled = hb[i].role == METRICS_ROLE_WORKER && hb[i].alive == DSHQ_CREATOR_ALIVE &&
-                      !m->paused && hb[i].age_ns > (uint64_t)RUN_WORKER_STALL_S * 1000000000ull;
+                      !m->paused && hb[i].age_ns > (uint64_t)RUN_WORKER_STALL_SHOW_S * 1000000000ull;
         int gone = hb[i].role == METRICS_ROLE_TRAINER && hb[i].alive != DSHQ_CREATOR_ALIVE;
         fprintf(f, "  %s%u(%d) %.1fs%s", metrics_role_name(hb[i].role), hb[i].index, hb[i].pid,
                 (double)hb[i].age_ns / 1e9,

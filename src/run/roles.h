@@ -92,11 +92,13 @@ enum run_exit_action {
  * RUN_RESTART_WINDOW_S seconds is crash-looping and stops the run; one
  * killed now and then (any number of times over a long run) is restarted.
  * A worker whose heartbeat is older than RUN_WORKER_STALL_S seconds while
- * the run is not paused is stalled (hung, or stopped with SIGSTOP): monitors
- * show it so and the host kills it, which restarts it. */
+ * the run is not paused is stalled (hung, or stopped with SIGSTOP): the host
+ * kills it, which restarts it.  Monitors show a worker STALLED from
+ * RUN_WORKER_STALL_SHOW_S on, so it is seen before it is killed. */
 #define RUN_WORKER_MAX_RESTARTS 10
 #define RUN_RESTART_WINDOW_S 10
 #define RUN_WORKER_STALL_S 10
+#define RUN_WORKER_STALL_SHOW_S 5
 
 /* One worker's recent deaths (host-private): a ring of their times. */
 struct run_restarts {
