@@ -4,6 +4,8 @@
 #   make test       build and run the whole test suite (summary: "N passed, N failed")
 #   make san        the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make tsan       the suite under ThreadSanitizer
+#   make mutants    single-point protocol mutants vs the channel tests (scripts/mutants.sh)
+#   make test-stress the whole suite several times beside a CPU hog (scripts/test-stress.sh)
 #   make fuzz       build the libFuzzer targets (clang): region header, checkpoint
 #                   loader, chunk checks, mailbox decoding, metrics JSONL reader
 #   make fuzz-run   run each target FUZZ_SECONDS (default 60) from its seed corpus
@@ -20,6 +22,8 @@
 #                                 trainer / worker / show over a region; no fork,
 #                                 signals, terminal or exit; builds for Emscripten)
 #   src/cli        -> the dshq tool: commands, fork launcher, signals, terminal
+#   src/mpi        -> (into the tool's library) `train --mpi`: Open MPI forwarder
+#                     and receiver; compiled with mpicc's flags when present
 #
 # Layering is enforced by include paths: each layer sees only the folders it
 # may use (links under $(BUILD)/inc/LAYER), so a stray #include fails to build.
@@ -40,7 +44,14 @@ INC_rl        = -I$(INC)/rl
 INC_run       = -Iinclude -I$(INC)/run
 INC_cli       = -Iinclude -Isrc
 LDFLAGS_ALL = -pthread $(SANITIZE) $(EXTRA_LDFLAGS)
-LDLIBS_ALL  = -lm -lrt -lz
+LDLIBS_ALL  = -lm -lrt -lz -lmicrohttpd $(MPI_LIBS)
+# Open MPI (src/mpi, `dshq train --mpi`), when mpicc is installed: its compile
+# flags for src/mpi only (as -isystem, so -Werror does not judge its headers),
+# its link flags for everything that links the dshq tool's library.  Without
+# it src/mpi builds stubs and --mpi says the build has no MPI.
+MPICC     ?= mpicc
+MPI_LIBS  := $(shell $(MPICC) --showme:link 2>/dev/null)
+MPI_FLAGS := $(if $(MPI_LIBS),-DDSHQ_HAVE_MPI $(patsubst -I%,-isystem %,$(shell $(MPICC) --showme:compile 2>/dev/null)))
 # Quiet by default; `make V=1` shows the full commands.
 Q = $(if $(V),,@)
 
@@ -48,13 +59,14 @@ LIB_SRC   := $(sort $(wildcard src/transport/*.c))
 RL_SRC    := $(sort $(wildcard src/rl/*.c))
 RUN_SRC   := $(sort $(wildcard src/run/*.c))
 CLI_SRC   := $(sort $(filter-out src/cli/main.c,$(wildcard src/cli/*.c)))
+MPI_SRC   := $(sort $(wildcard src/mpi/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 RL_OBJ    := $(RL_SRC:%.c=$(BUILD)/obj/%.o)
 RUN_OBJ   := $(RUN_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(MPI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -66,7 +78,7 @@ LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run chaos bench bench-deps tests clean layers check-wasm
+.PHONY: all test san tsan fuzz fuzz-run chaos bench bench-deps tests clean layers check-wasm mutants test-stress
 all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) layers
 
 # The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
@@ -91,6 +103,10 @@ $(BUILD)/obj/src/cli/%.o: src/cli/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_BASE) $(INC_cli) -MMD -MP -c $< -o $@
+$(BUILD)/obj/src/mpi/%.o: src/mpi/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_BASE) $(INC_cli) $(MPI_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
@@ -154,6 +170,12 @@ san:
 tsan:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 SANITIZE="-fsanitize=thread" test
 
+mutants:
+	scripts/mutants.sh
+
+test-stress: tests
+	DSHQ=$(abspath $(DSHQ)) scripts/test-stress.sh $(BUILD)/tests
+
 bench: all $(BENCH_BIN)
 bench-deps:
 	scripts/install-bench-deps.sh
@@ -206,3 +228,6 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench -name '*.d' 2>/dev/null)
+
+# The browser build: make web, test-web, bench-web (web/web.mk, docs/web.md).
+include web/web.mk

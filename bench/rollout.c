@@ -28,13 +28,27 @@
  * sequence.  Peers spin on full/empty with a pause and a sched_yield every
  * 64 failures; ours uses its block policy (bounded spin, then futex sleep).
  *
+ * Placement (bench/placement.h): --cpus A,B[,C] pins the consumer to A,
+ * the (first) producer to B and the second producer to C (B if absent);
+ * each part-1 row and each part-2 round first probes the cache-line round
+ * trip between the consumer's and the producer's CPUs and prints it (ns):
+ * ~50-100 close, ~300+ far, microseconds on one CPU.  Every run is a child
+ * bounded by --limit seconds (default 30) and prints "collapsed" when it
+ * does not finish, instead of hanging.  Part 1 also measures the limit for
+ * lanes: a bare shared-memory handoff (producer fills a slot, one flag,
+ * consumer reads; no protocol).  Part 2 adds our batch API (32 per claim)
+ * beside rte_ring's bulk-32 enqueue, and interleaves the runs of all
+ * methods round by round so that each round sees one machine state.
+ *
  * Peers missing at build time (bench/rollout.mk looks for them) print n/a.
  * Never run by `make test`.  Usage:
  *   build/bench/rollout [--reps N] [--mib M] [--records N] [--part 1|2]
- *                       [--sizes 4k,64k,1m,8m]
+ *                       [--sizes 4k,64k,1m,8m] [--cpus A,B[,C]] [--limit S]
+ *                       [--only NAME]  (part 2 methods whose name has NAME)
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -51,6 +65,7 @@
 #include "dshq/region.h"
 #include "dshq/rollout.h"
 #include "dshq/wait.h"
+#include "placement.h"
 
 #ifndef HAVE_ZMQ
 #define HAVE_ZMQ 0
@@ -169,7 +184,7 @@ static void hear(int fd)
 
 /* fork() whose child dies with this process (never left blocked on a
  * ring or a socket when the benchmark stops). */
-static pid_t fork_child(void)
+static pid_t fork_child_role(int role)
 {
     pid_t parent = getpid();
     fflush(stdout);
@@ -180,8 +195,15 @@ static pid_t fork_child(void)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);
+        place_pin(role);
     }
     return pid;
+}
+
+/* A producer (role 1) unless said otherwise. */
+static pid_t fork_child(void)
+{
+    return fork_child_role(1);
 }
 
 static void reap(pid_t pid)
@@ -375,6 +397,65 @@ static double run_mpsc(size_t bytes, uint64_t n)
     return (double)(t1 - t0) / 1e9;
 }
 
+/* The limit for lanes: a bare shared-memory handoff, no protocol.  `depth`
+ * slots, one flag word per slot (its own cache line): the producer waits
+ * for the flag to be 0, fills the slot, stores 1 (release); the consumer
+ * waits for 1, reads the slot, stores 0 (release).  Waits spin with a pause
+ * and yield every 64 tries (so it also runs with both on one CPU). */
+struct bare_ring {
+    _Alignas(64) _Atomic uint64_t flag;
+    char pad[56];
+};
+
+static void bare_wait(_Atomic uint64_t *f, uint64_t want)
+{
+    unsigned spins = 0;
+    /* Acquire pairs with the other side's release store. */
+    while (atomic_load_explicit(f, memory_order_acquire) != want) {
+        if (++spins % 64 == 0)
+            sched_yield();
+        else
+            __builtin_ia32_pause();
+    }
+}
+
+static void *shared_map(size_t bytes);
+
+static double run_bare(size_t bytes, uint64_t n)
+{
+    struct bare_ring *flags = shared_map(depth * sizeof *flags);
+    unsigned char *slots = shared_map(depth * bytes);
+    struct duo d;
+    duo_open(&d);
+    if ((d.pid = fork_child()) == 0) {
+        say(d.to_parent[1]);
+        hear(d.to_child[0]);
+        for (uint64_t k = 0; k < n + depth; k++) {
+            uint32_t i = (uint32_t)(k % depth);
+            bare_wait(&flags[i].flag, 0);
+            fill(slots + (size_t)i * bytes, bytes, k);
+            atomic_store_explicit(&flags[i].flag, 1, memory_order_release);
+        }
+        _exit(0);
+    }
+    hear(d.to_parent[0]);
+    uint64_t t0 = 0;
+    say(d.to_child[1]);
+    for (uint64_t k = 0; k < n + depth; k++) {
+        if (k == depth)
+            t0 = dshq_now_ns(); /* after one untimed lap: steady state */
+        uint32_t i = (uint32_t)(k % depth);
+        bare_wait(&flags[i].flag, 1);
+        check(slots + (size_t)i * bytes, bytes, k);
+        atomic_store_explicit(&flags[i].flag, 0, memory_order_release);
+    }
+    uint64_t t1 = dshq_now_ns();
+    reap(d.pid);
+    munmap(flags, depth * sizeof *flags);
+    munmap(slots, depth * bytes);
+    return (double)(t1 - t0) / 1e9;
+}
+
 /* pipe and unix socket: the same byte stream code over two fds. */
 static double run_stream(size_t bytes, uint64_t n, int rfd, int wfd)
 {
@@ -500,7 +581,7 @@ static double run_zmq(size_t bytes, uint64_t n)
         _exit(0);
     }
     hear(r.prod.to_parent[0]); /* bound */
-    pid_t cons = fork_child();
+    pid_t cons = fork_child_role(0);
     if (cons == 0) {
         void *ctx = zmq_ctx_new();
         void *s = zmq_socket(ctx, ZMQ_PULL);
@@ -565,7 +646,7 @@ static double run_nng(size_t bytes, uint64_t n)
         _exit(0);
     }
     hear(r.prod.to_parent[0]); /* listening */
-    pid_t cons = fork_child();
+    pid_t cons = fork_child_role(0);
     if (cons == 0) {
         nng_socket s;
         if (nng_pull0_open(&s))
@@ -623,6 +704,28 @@ typedef double (*chunk_fn)(size_t, uint64_t);
 /* Median GB/s of `reps` runs, each moving mib_per_rep MiB (at least 16
  * chunks). */
 static int verbose;
+static const char *only; /* --only: part 2 methods whose name contains it */
+
+struct chunk_job {
+    chunk_fn fn;
+    size_t bytes;
+    uint64_t n;
+};
+
+static double chunk_job_run(void *x)
+{
+    struct chunk_job *j = x;
+    return (double)j->n * (double)j->bytes / j->fn(j->bytes, j->n) / 1e9;
+}
+
+/* The median of v[0..n-1], or the first collapse / failure among them. */
+static double median_or_fault(double *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == PLACE_COLLAPSED || v[i] == PLACE_FAILED)
+            return v[i];
+    return median(v, n);
+}
 
 static double gbps(chunk_fn fn, size_t bytes)
 {
@@ -634,14 +737,22 @@ static double gbps(chunk_fn fn, size_t bytes)
     if (n < 16)
         n = 16;
     double v[64];
-    for (int i = 0; i < reps; i++)
-        v[i] = (double)n * (double)bytes / fn(bytes, n) / 1e9;
-    return median(v, reps);
+    struct chunk_job j = {fn, bytes, n};
+    for (int i = 0; i < reps; i++) {
+        v[i] = place_run(chunk_job_run, &j);
+        if (v[i] == PLACE_COLLAPSED || v[i] == PLACE_FAILED)
+            return v[i]; /* no more reps of a method that collapsed */
+    }
+    return median_or_fault(v, reps);
 }
 
 static void cell(double v)
 {
-    if (v < 0)
+    if (v == PLACE_COLLAPSED)
+        printf(" %8s", "collapsed");
+    else if (v == PLACE_FAILED)
+        printf(" %8s", "failed");
+    else if (v < 0)
         printf(" %8s", "n/a");
     else
         printf(" %8.2f", v);
@@ -649,10 +760,19 @@ static void cell(double v)
 
 static void ratio(double a, double b)
 {
-    if (a < 0 || b <= 0)
+    if (a <= 0 || b <= 0)
         printf(" %9s", "n/a");
     else
         printf(" %8.2fx", a / b);
+}
+
+static void rtt_cell(void)
+{
+    double r = place_probe();
+    if (r < 0)
+        printf(" %7s", "n/a");
+    else
+        printf(" %7.0f", r);
 }
 
 static const char *size_name(size_t b, char *buf, size_t len)
@@ -677,22 +797,28 @@ static void part1(const size_t *sizes, int nsizes)
            "(1e9 B/s), median of %d runs x %llu MiB\n",
            reps, (unsigned long long)mib_per_rep);
     printf("ring/queue depth per size: min(8, 16 MiB / chunk) chunks, >= 2; one untimed lap first\n");
-    printf("%-8s %8s %8s %8s %8s %8s %8s %8s | %9s %9s %9s %9s %9s %9s\n", "chunk", "memcpy",
-           "lanes", "mpsc", "pipe", "unix", "zmq", "nng", "lane/mcpy", "lane/pipe",
-           "lane/unix", "lane/zmq", "lane/nng", "mpsc/pipe");
+    printf("rtt: cache-line round trip (ns) between the consumer's and the producer's CPUs,\n"
+           "probed just before the row; placement: %s; a run longer than %.0f s: collapsed\n",
+           place_describe((char[64]){0}, 64), place_limit_s);
+    printf("%-8s %7s %8s %8s %8s %8s %8s %8s %8s %8s | %9s %9s %9s %9s %9s %9s %9s\n", "chunk",
+           "rtt", "memcpy", "bare", "lanes", "mpsc", "pipe", "unix", "zmq", "nng", "lane/bare",
+           "lane/mcpy", "lane/pipe", "lane/unix", "lane/zmq", "lane/nng", "mpsc/pipe");
     for (int i = 0; i < nsizes; i++) {
         size_t b = sizes[i];
         depth = 8;
         while (depth > 2 && (size_t)depth * b > (16u << 20))
             depth /= 2;
-        double m = gbps(run_memcpy, b), l = gbps(run_lanes, b), q = gbps(run_mpsc, b);
-        double p = gbps(run_pipe, b), u = gbps(run_unix, b);
-        double z = gbps(zmq, b), g = gbps(nng, b);
         char name[32];
         printf("%-8s", size_name(b, name, sizeof name));
-        cell(m), cell(l), cell(q), cell(p), cell(u), cell(z), cell(g);
+        rtt_cell();
+        fflush(stdout);
+        double m = gbps(run_memcpy, b), x = gbps(run_bare, b), l = gbps(run_lanes, b);
+        double q = gbps(run_mpsc, b);
+        double p = gbps(run_pipe, b), u = gbps(run_unix, b);
+        double z = gbps(zmq, b), g = gbps(nng, b);
+        cell(m), cell(x), cell(l), cell(q), cell(p), cell(u), cell(z), cell(g);
         printf(" |");
-        ratio(l, m), ratio(l, p), ratio(l, u), ratio(l, z), ratio(l, g), ratio(q, p);
+        ratio(l, x), ratio(l, m), ratio(l, p), ratio(l, u), ratio(l, z), ratio(l, g), ratio(q, p);
         printf("\n");
         fflush(stdout);
     }
@@ -746,7 +872,7 @@ static double rec_run(void (*produce)(void *, uint32_t, uint64_t),
     struct duo d[2];
     for (uint32_t i = 0; i < 2; i++) {
         duo_open(&d[i]);
-        if ((d[i].pid = fork_child()) == 0) {
+        if ((d[i].pid = fork_child_role(1 + (int)i)) == 0) {
             say(d[i].to_parent[1]);
             hear(d[i].to_child[0]);
             produce(ctx, i, records_per_producer);
@@ -814,6 +940,51 @@ static void mpsc_consume(void *x, uint64_t n)
     dshq_mpsc_consumer_close(c);
 }
 
+static void mpsc_produce_batch(void *x, uint32_t id, uint64_t n)
+{
+    struct ours_ctx *o = x;
+    struct dshq_mpsc_producer *p;
+    if (dshq_mpsc_producer_open(o->sec, o->size, &p))
+        _exit(1);
+    struct dshq_slot s[32];
+    for (uint64_t k = 0; k < n;) {
+        uint32_t want = n - k < 32 ? (uint32_t)(n - k) : 32, got;
+        if (dshq_mpsc_claim_batch(p, want, -1, s, &got))
+            _exit(1);
+        for (uint32_t i = 0; i < got; i++) {
+            struct rec r;
+            rec_make(&r, id, k + i);
+            memcpy(s[i].data, &r, sizeof r);
+        }
+        dshq_mpsc_commit_batch(p);
+        k += got;
+    }
+    dshq_mpsc_producer_close(p);
+}
+
+static void mpsc_consume_batch(void *x, uint64_t n)
+{
+    struct ours_ctx *o = x;
+    struct dshq_mpsc_consumer *c;
+    if (dshq_mpsc_consumer_open(o->sec, o->size, &c))
+        DIE("consumer");
+    struct rec_check chk = {{0, 0}};
+    struct dshq_slot s[32];
+    for (uint64_t k = 0; k < n;) {
+        uint32_t got;
+        if (dshq_mpsc_poll_batch(c, 32, -1, s, &got))
+            DIE("poll");
+        for (uint32_t i = 0; i < got; i++) {
+            struct rec r;
+            memcpy(&r, s[i].data, sizeof r);
+            rec_take(&chk, &r);
+        }
+        dshq_mpsc_release_upto(c, &s[got - 1]);
+        k += got;
+    }
+    dshq_mpsc_consumer_close(c);
+}
+
 static void lanes_produce(void *x, uint32_t id, uint64_t n)
 {
     struct ours_ctx *o = x;
@@ -851,7 +1022,7 @@ static void lanes_consume(void *x, uint64_t n)
     dshq_lane_consumer_close(c);
 }
 
-static double rec_ours(uint32_t kind)
+static double rec_ours_run(uint32_t kind, int batch)
 {
     /* Lanes: each of the 2 lanes gets half the slots, so both hold 1024. */
     struct dshq_ring_params p = {.slot_size = 64,
@@ -860,12 +1031,13 @@ static double rec_ours(uint32_t kind)
     struct ours_ctx o;
     struct dshq_region *r = ring_region(kind, &p, &o.sec, &o.size);
     double v = kind == DSHQ_SECTION_LANES ? rec_run(lanes_produce, lanes_consume, &o)
-                                          : rec_run(mpsc_produce, mpsc_consume, &o);
+               : batch ? rec_run(mpsc_produce_batch, mpsc_consume_batch, &o)
+                       : rec_run(mpsc_produce, mpsc_consume, &o);
     dshq_region_destroy(r);
     return v;
 }
 
-static MAYBE_UNUSED void *shared_map(size_t bytes)
+static void *shared_map(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
@@ -945,6 +1117,59 @@ static void rte_consume(void *x, uint64_t n)
     }
 }
 
+#define BULK 32
+
+static void rte_produce_bulk(void *x, uint32_t id, uint64_t n)
+{
+    struct rte_ring *ring = x;
+    unsigned fails = 0;
+    struct rec r[BULK];
+    for (uint64_t k = 0; k < n; k += BULK) {
+        unsigned m = n - k < BULK ? (unsigned)(n - k) : BULK;
+        for (unsigned i = 0; i < m; i++)
+            rec_make(&r[i], id, k + i);
+        while (rte_ring_mp_enqueue_bulk_elem(ring, r, sizeof r[0], m, NULL) == 0)
+            backoff(&fails);
+    }
+}
+
+static void rte_consume_burst(void *x, uint64_t n)
+{
+    struct rte_ring *ring = x;
+    struct rec_check chk = {{0, 0}};
+    unsigned fails = 0;
+    struct rec r[BULK];
+    for (uint64_t k = 0; k < n;) {
+        unsigned got = rte_ring_sc_dequeue_burst_elem(ring, r, sizeof r[0], BULK, NULL);
+        if (!got) {
+            backoff(&fails);
+            continue;
+        }
+        for (unsigned i = 0; i < got; i++)
+            rec_take(&chk, &r[i]);
+        k += got;
+    }
+}
+
+static double rte_ring_run(int bulk)
+{
+    ssize_t bytes = rte_ring_get_memsize_elem(sizeof(struct rec), REC_CAP);
+    if (bytes < 0)
+        DIE("rte_ring_get_memsize_elem");
+    struct rte_ring *ring = shared_map((size_t)bytes);
+    if (rte_ring_init(ring, "dshq-bench", REC_CAP, RING_F_SC_DEQ))
+        DIE("rte_ring_init");
+    double v = bulk ? rec_run(rte_produce_bulk, rte_consume_burst, ring)
+                    : rec_run(rte_produce, rte_consume, ring);
+    munmap(ring, (size_t)bytes);
+    return v;
+}
+
+static double rec_rte_bulk(void)
+{
+    return rte_ring_run(1);
+}
+
 static double rec_rte(void)
 {
     ssize_t bytes = rte_ring_get_memsize_elem(sizeof(struct rec), REC_CAP);
@@ -960,12 +1185,9 @@ static double rec_rte(void)
 }
 #endif
 
-static double rec_median(double (*fn)(void))
+static double rec_ours(uint32_t kind)
 {
-    double v[64];
-    for (int i = 0; i < reps; i++)
-        v[i] = fn();
-    return median(v, reps);
+    return rec_ours_run(kind, 0);
 }
 
 static double rec_mpsc(void)
@@ -973,39 +1195,86 @@ static double rec_mpsc(void)
     return rec_ours(DSHQ_SECTION_MPSC);
 }
 
+static double rec_mpsc_batch(void)
+{
+    return rec_ours_run(DSHQ_SECTION_MPSC, 1);
+}
+
 static double rec_lanes(void)
 {
     return rec_ours(DSHQ_SECTION_LANES);
 }
 
+static double rec_job(void *x)
+{
+    double (*fn)(void) = (double (*)(void))x;
+    return fn();
+}
+
+struct rec_method {
+    const char *name;
+    double (*fn)(void);
+};
+
 static void part2(void)
 {
+    struct rec_method ms[] = {
+        {"ours mpsc (1/call)", rec_mpsc},
+        {"ours mpsc (batch 32)", rec_mpsc_batch},
+        {"ours lanes (1/call)", rec_lanes},
+#if HAVE_CK
+        {"ck_ring mpsc", rec_ck},
+#else
+        {"ck_ring mpsc", NULL},
+#endif
+#if HAVE_DPDK
+        {"rte_ring mp/sc", rec_rte},
+        {"rte_ring bulk-32", rec_rte_bulk},
+#else
+        {"rte_ring mp/sc", NULL},
+        {"rte_ring bulk-32", NULL},
+#endif
+    };
+    enum { NM = sizeof ms / sizeof ms[0], CK = 3, RTE = 4, RTEB = 5 };
+    char where[64];
     printf("\nPart 2: 64-byte records, 2 producers -> 1 consumer (3 processes), Mrec/s, "
            "median of %d runs x %llu records, rings of %d records\n",
            reps, (unsigned long long)(2 * records_per_producer), REC_CAP);
-    double m = rec_median(rec_mpsc), l = rec_median(rec_lanes);
-    double ck = -1, rte = -1;
-#if HAVE_CK
-    ck = rec_median(rec_ck);
-#endif
-#if HAVE_DPDK
-    rte = rec_median(rec_rte);
-#endif
-    printf("%-22s %10s %10s %10s %10s %10s\n", "peer", "peer", "ours mpsc", "ours lanes",
-           "mpsc/peer", "lanes/peer");
-    const char *names[2] = {"ck_ring (mpsc)", "rte_ring (mp/sc)"};
-    double peers[2] = {ck, rte};
-    for (int i = 0; i < 2; i++) {
-        printf("%-22s", names[i]);
-        if (peers[i] < 0)
-            printf(" %10s", "n/a");
-        else
-            printf(" %10.2f", peers[i] / 1e6);
-        printf(" %10.2f %10.2f", m / 1e6, l / 1e6);
-        if (peers[i] < 0)
-            printf(" %10s %10s\n", "n/a", "n/a");
-        else
-            printf(" %9.2fx %9.2fx\n", m / peers[i], l / peers[i]);
+    printf("placement: %s (consumer, producer 1, producer 2); runs interleaved across "
+           "methods; a run longer than %.0f s: collapsed\n",
+           place_describe(where, sizeof where), place_limit_s);
+    double v[NM][64], rtt[64];
+    for (int r = 0; r < reps; r++) {
+        rtt[r] = place_probe();
+        for (int m = 0; m < NM; m++) {
+            if (!ms[m].fn || (only && !strstr(ms[m].name, only))) {
+                v[m][r] = -1;
+                continue;
+            }
+            /* A method that collapsed once is not run again. */
+            if (r > 0 && (v[m][0] == PLACE_COLLAPSED || v[m][0] == PLACE_FAILED)) {
+                v[m][r] = v[m][0];
+                continue;
+            }
+            v[m][r] = place_run(rec_job, (void *)ms[m].fn);
+            if (v[m][r] > 0)
+                v[m][r] /= 1e6;
+        }
+    }
+    double med[NM];
+    for (int m = 0; m < NM; m++)
+        med[m] = v[m][0] < 0 && v[m][0] != PLACE_COLLAPSED && v[m][0] != PLACE_FAILED
+                     ? -1
+                     : median_or_fault(v[m], reps);
+    qsort(rtt, (size_t)reps, sizeof rtt[0], cmp_double);
+    printf("rtt (ns, consumer <-> producer 1, probed before each round): median %.0f, "
+           "min %.0f, max %.0f\n", rtt[reps / 2], rtt[0], rtt[reps - 1]);
+    printf("%-22s %9s %9s %9s %9s\n", "method", "Mrec/s", "/ck_ring", "/rte_ring", "/rte bulk");
+    for (int m = 0; m < NM; m++) {
+        printf("%-22s", ms[m].name);
+        cell(med[m]);
+        ratio(med[m], med[CK]), ratio(med[m], med[RTE]), ratio(med[m], med[RTEB]);
+        printf("\n");
     }
 }
 
@@ -1022,6 +1291,13 @@ int main(int argc, char **argv)
             mib_per_rep = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--records") && v)
             records_per_producer = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--cpus") && v) {
+            if (place_parse(argv[++i]))
+                DIE("--cpus wants A,B[,C] (consumer, producer, second producer)");
+        } else if (!strcmp(argv[i], "--limit") && v)
+            place_limit_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && v)
+            only = argv[++i];
         else if (!strcmp(argv[i], "-v"))
             verbose = 1;
         else if (!strcmp(argv[i], "--part") && v)
@@ -1041,7 +1317,7 @@ int main(int argc, char **argv)
             free(list);
         } else {
             fprintf(stderr, "usage: %s [--reps N] [--mib M] [--records N] [--part 1|2] "
-                            "[--sizes 4k,64k,1m,8m]\n", argv[0]);
+                            "[--sizes 4k,64k,1m,8m] [--cpus A,B[,C]] [--limit SECONDS]\n", argv[0]);
             return 2;
         }
     }

@@ -22,7 +22,7 @@
  *              into the same private buffer, run alternately
  *
  * Every figure is the median of repeated runs (more for small sizes).
- * Never run by `make test`.  Usage: build/bench/weights [--sizes 40k,4m,64m]
+ * Never run by `make test`.  Usage: build/bench/weights [--sizes 40k,4m,64m] [--cpus A,B]
  *                                                       [--reps-scale X] */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -38,6 +38,7 @@
 #include "dshq/region.h"
 #include "dshq/wait.h"
 #include "dshq/weights.h"
+#include "placement.h"
 
 #define READERS 2u
 #define NBUF (READERS + 2)
@@ -80,6 +81,7 @@ struct adopter {
 static void *adopter_main(void *arg)
 {
     struct adopter *a = arg;
+    place_pin(1); /* --cpus: the reader on the second CPU */
     struct dshq_weights_reader *rd;
     int rc = dshq_weights_reader_attach(a->ch, 0, &rd);
     if (rc)
@@ -215,6 +217,7 @@ static void run_size(uint64_t bytes, const char *label, double reps_scale)
     }
     pthread_join(th, NULL);
     uint64_t over = clock_overhead();
+    double rtt = place_probe(); /* the two CPUs, right after the adopt runs */
     uint64_t adopt_ns = median(a.ns, reps);
     adopt_ns = adopt_ns > over ? adopt_ns - over : 0;
 
@@ -250,7 +253,8 @@ static void run_size(uint64_t bytes, const char *label, double reps_scale)
     human_time(memcpy_ns, m, sizeof m);
     human_time(publish_ns, p, sizeof p);
     human_time(copy_ns, c, sizeof c);
-    printf("%-7s %5d  %11s  %11s  %6.2fx  %8llu ns  %7.2f ns  %11s  %6.2fx\n", label, reps, m, p,
+    printf("%-7s %5d  %6.0f  %11s  %11s  %6.2fx  %8llu ns  %7.2f ns  %11s  %6.2fx\n", label, reps,
+           rtt, m, p,
            (double)publish_ns / (double)memcpy_ns, (unsigned long long)adopt_ns,
            (double)a.same_ns_x1000 / 1000.0, c, (double)copy_ns / (double)copy_peer_ns);
     fflush(stdout);
@@ -288,15 +292,26 @@ int main(int argc, char **argv)
             sizes = argv[++i];
         else if (!strcmp(argv[i], "--reps-scale") && i + 1 < argc)
             reps_scale = atof(argv[++i]);
-        else {
-            fprintf(stderr, "usage: %s [--sizes 40k,4m,64m] [--reps-scale X]\n", argv[0]);
+        else if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
+            if (place_parse(argv[++i])) {
+                fprintf(stderr, "--cpus wants A,B (writer, reader)\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: %s [--sizes 40k,4m,64m] [--reps-scale X] [--cpus A,B]\n",
+                    argv[0]);
             return 2;
         }
     }
     printf("weights channel: %u readers (%u buffers), medians; memcpy = peer, "
            "ratio = publish/memcpy; adopt copies nothing; copy_out = seqlock copy\n",
            READERS, NBUF);
-    printf("%-7s %5s  %11s  %11s  %7s  %11s  %10s  %11s  %7s\n", "size", "runs", "memcpy",
+    char where[64];
+    place_pin(0); /* --cpus: the writer (this thread) on the first CPU */
+    printf("placement: %s (writer, reader); rtt: cache-line round trip (ns) between "
+           "the writer's and the reader's CPUs, probed after each row's adopt runs\n",
+           place_describe(where, sizeof where));
+    printf("%-7s %5s  %6s  %11s  %11s  %7s  %11s  %10s  %11s  %7s\n", "size", "runs", "rtt", "memcpy",
            "publish", "ratio", "adopt_new", "adopt_same", "copy_out", "c/memcpy");
     char buf[256];
     snprintf(buf, sizeof buf, "%s", sizes);

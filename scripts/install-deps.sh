@@ -3,7 +3,9 @@
 # Idempotent: packages already present are not fetched again, so a machine
 # with everything installed needs no network.  Run as root (or with sudo).
 set -euo pipefail
-packages=(build-essential clang zlib1g-dev)
+# openmpi-bin, libopenmpi-dev: `dshq train --mpi` and its test (tests/test_mpi_train.c)
+# libmicrohttpd-dev: `dshq serve` (the browser page)
+packages=(build-essential clang zlib1g-dev stress-ng openmpi-bin libopenmpi-dev libmicrohttpd-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -88,6 +89,84 @@ static inline void ru_chunk_verify(const struct dshq_chunk_layout *l, const void
               (unsigned long long)h->seq, (long long)bad + (long long)sizeof *h);
 }
 
+/* Cleanup whatever happens.  ru_region registers the named region it
+ * creates; children forked with ru_fork are recorded.  When the creating
+ * process ends for any reason (a failed CHECK exits at once, the runner's
+ * timeout sends SIGTERM), its children are killed and its region removed.
+ * A child dies with its parent (PR_SET_PDEATHSIG), so nothing keeps
+ * running.  Only the process that created the region removes it. */
+struct ru_guard {
+    pid_t owner;
+    char name[96];
+    pid_t kids[256];
+    int nkids;
+};
+
+static inline struct ru_guard *ru_guard_get(void)
+{
+    static struct ru_guard g;
+    return &g;
+}
+
+static inline void ru_guard_run(void)
+{
+    struct ru_guard *g = ru_guard_get();
+    if (g->owner != getpid())
+        return;
+    for (int i = 0; i < g->nkids; i++) {
+        int st;
+        /* Only a child not yet reaped (its pid cannot have been reused). */
+        if (g->kids[i] > 0 && waitpid(g->kids[i], &st, WNOHANG) == 0)
+            kill(g->kids[i], SIGKILL);
+    }
+    if (g->name[0])
+        dshq_region_unlink(g->name); /* ENOENT after a normal destroy */
+    g->name[0] = 0;
+}
+
+static inline void ru_guard_signal(int sig)
+{
+    ru_guard_run();
+    _exit(128 + sig);
+}
+
+static inline void ru_guard_region(const char *name)
+{
+    struct ru_guard *g = ru_guard_get();
+    if (g->owner != getpid()) {
+        g->owner = getpid();
+        g->nkids = 0;
+        g->name[0] = 0;
+        atexit(ru_guard_run);
+        signal(SIGTERM, ru_guard_signal);
+        signal(SIGINT, ru_guard_signal);
+        signal(SIGHUP, ru_guard_signal);
+    }
+    if (name[0])
+        snprintf(g->name, sizeof g->name, "%s", name);
+}
+
+/* fork() for tests: the child dies with its parent; the parent records it
+ * for the cleanup.  Returns what fork() returns. */
+static inline pid_t ru_fork(void)
+{
+    pid_t parent = getpid();
+    if (ru_guard_get()->owner != parent)
+        ru_guard_region(""); /* records children, removes no region */
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1); /* the parent is already gone */
+        return 0;
+    }
+    struct ru_guard *g = ru_guard_get();
+    if (pid > 0 && g->owner == getpid() &&
+        g->nkids < (int)(sizeof g->kids / sizeof g->kids[0]))
+        g->kids[g->nkids++] = pid; /* beyond that, PR_SET_PDEATHSIG still applies */
+    return pid;
+}
+
 /* Creates a region (named when name != NULL, else anonymous) holding one
  * section of kind DSHQ_SECTION_LANES or DSHQ_SECTION_MPSC called "ring",
  * initialized with p, and marks it ready. */
@@ -102,6 +181,8 @@ static inline struct dshq_region *ru_region(const char *name, uint32_t kind,
     CHECK(need > 0);
     CHECK(dshq_layout_add(&l, kind, "ring", 1, need, DSHQ_PAGE_ALIGN, shape_hash) >= 0);
     struct dshq_region *r = NULL;
+    if (name)
+        ru_guard_region(name);
     int rc = name ? dshq_region_create(name, &l, 0, &r) : dshq_region_create_anon(&l, &r);
     CHECK_MSG(rc == 0, "create: %s", dshq_strerror(rc));
     CHECK_EQ_INT(dshq_region_find(r, kind, "ring", shape_hash, sec, size), 0);

@@ -38,7 +38,12 @@ static int child_wake_consumer(void)
     struct dshq_slot s;
     CHECK_EQ_INT(dshq_lane_claim(p, 0, &s), 0);
     ru_fill(s.data, s.size, ru_key(1, s.seq));
+    struct dshq_event *ev = &((struct dshq_lanes_ctrl *)sec)->data_ready.ev;
+    uint32_t seq0 = atomic_load(&ev->seq);
     CHECK_EQ_INT(dshq_lane_commit(p), 0);
+    /* The consumer sleeps with its flag armed: this commit must notify
+     * (not leave it to its timeout). */
+    CHECK_MSG(atomic_load(&ev->seq) != seq0, "commit did not wake the sleeping consumer");
     dshq_lane_producer_close(p);
     return 0;
 }
@@ -72,7 +77,7 @@ static void run(uint32_t flags)
     CHECK_EQ_INT(dshq_lane_consumer_open(sec, size, &c), 0);
 
     /* 1. Consumer sleeps on an empty section; a commit wakes it. */
-    pid_t a = fork();
+    pid_t a = ru_fork();
     CHECK(a >= 0);
     if (a == 0)
         _exit(child_wake_consumer());
@@ -85,7 +90,7 @@ static void run(uint32_t flags)
     CHECK_EQ_U64(atomic_load(&((struct dshq_lanes_ctrl *)sec)->data_ready.ev.waiters), 0);
 
     /* 2. Producer sleeps on a full lane; a release wakes it. */
-    pid_t b = fork();
+    pid_t b = ru_fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child_blocked_producer());
@@ -95,11 +100,16 @@ static void run(uint32_t flags)
     CHECK_EQ_INT(dshq_lanes_stats(sec, size, &rs, ls, 2), 0);
     CHECK_EQ_U64(ls[0].fill, 2);
     CHECK_EQ_U64(ls[0].blocked, 1);
+    uint32_t seq0 = atomic_load(&lane_of(sec, 0)->space.ev.seq);
     for (uint64_t i = 0; i < 3; i++) {
         CHECK_EQ_INT(dshq_lane_poll(c, 10LL * 1000 * 1000 * 1000, &s), 0);
         CHECK(s.lane == 0 && s.seq == i);
         CHECK(ru_verify(s.data, s.size, ru_key(0, i)) < 0);
         CHECK_EQ_INT(dshq_lane_release(c, &s), 0);
+        /* The producer sleeps armed: the first release must notify. */
+        if (i == 0)
+            CHECK_MSG(atomic_load(&lane_of(sec, 0)->space.ev.seq) != seq0,
+                      "release did not wake the blocked producer");
     }
     ru_wait_ok(b);
     CHECK_EQ_INT(dshq_lanes_stats(sec, size, &rs, ls, 2), 0);

@@ -46,6 +46,7 @@ int main(void)
     CHECK(dshq_layout_add(&l, DSHQ_SECTION_MPSC, "records", DSHQ_MPSC_VERSION,
                           dshq_mpsc_size(&mp), DSHQ_PAGE_ALIGN, 0) >= 0);
     struct dshq_region *r;
+    ru_guard_region(name);
     int rc = dshq_region_create(name, &l, 0, &r);
     CHECK_MSG(rc == 0, "%s", dshq_strerror(rc));
     void *ls_sec, *mp_sec;
@@ -68,7 +69,7 @@ int main(void)
     CHECK_EQ_INT(dshq_lane_poll(c, 0, &s), 0);
     CHECK_EQ_INT(dshq_lane_release(c, &s), 0);
     /* Lane 0: owned by a child that died. */
-    pid_t k = fork();
+    pid_t k = ru_fork();
     CHECK(k >= 0);
     if (k == 0) {
         struct dshq_region *cr;

@@ -5,9 +5,14 @@
  *    else (zombie and reaped alike); a live owner's lane cannot be taken; a
  *    restarted producer takes the lane over (reclaims 1, abandoned 1),
  *    reuses position 3, and its chunks arrive complete.
- * 2. At random moments: a producer streaming chunks is killed, a new one
- *    takes over, several times, while the consumer reads; every chunk read
- *    is complete and positions never skip or repeat. */
+ * 2. Repeatedly: a producer streaming chunks is killed, a new one takes
+ *    over, while the consumer reads; every chunk read is complete and
+ *    positions never skip or repeat.  Even rounds kill at a synchronised
+ *    point: after a random number of chunks the producer claims one more,
+ *    fills a random part of it and reports; the kill lands there, and the
+ *    next owner must count that claim as abandoned.  Odd rounds kill at a
+ *    random moment (wherever it lands, the accounting must match). */
+#include <poll.h>
 #include <errno.h>
 #include <signal.h>
 
@@ -67,9 +72,10 @@ static int child_full(uint32_t lane, int n)
     return 0;
 }
 
-/* Child: stream chunks forever (until killed); a byte on fd once it owns
- * the lane. */
-static int child_stream(uint32_t lane, int fd)
+/* Child: stream chunks until killed; a byte on fd once it owns the lane.
+ * With stop_after >= 0: after stop_after chunks, claim one more, fill
+ * `part` bytes of it, send a second byte and wait to be killed. */
+static int child_stream(uint32_t lane, int fd, int64_t stop_after, uint64_t part)
 {
     void *sec;
     uint64_t size;
@@ -77,10 +83,16 @@ static int child_stream(uint32_t lane, int fd)
     struct dshq_lane_producer *p;
     CHECK_EQ_INT(dshq_lane_producer_open(sec, size, lane, &p), 0);
     CHECK(write(fd, "s", 1) == 1);
-    for (;;) {
+    for (int64_t i = 0;; i++) {
         struct dshq_slot s;
         int rc = dshq_lane_claim(p, -1, &s);
         CHECK_EQ_INT(rc, 0);
+        if (i == stop_after) {
+            ru_chunk_fill(&layout, s.data, lane, s.seq, 3);
+            memset((unsigned char *)s.data + part, 0xcc, layout.bytes - part);
+            CHECK(write(fd, "c", 1) == 1);
+            sleep_forever();
+        }
         ru_chunk_fill(&layout, s.data, lane, s.seq, 3);
         CHECK_EQ_INT(dshq_lane_commit(p), 0);
     }
@@ -104,7 +116,7 @@ static void exact(void *sec, uint64_t size, struct dshq_lane_consumer *c)
 {
     int fds[2];
     CHECK(pipe(fds) == 0);
-    pid_t a = fork();
+    pid_t a = ru_fork();
     CHECK(a >= 0);
     if (a == 0)
         _exit(child_half(0, 3, fds[1]));
@@ -133,7 +145,7 @@ static void exact(void *sec, uint64_t size, struct dshq_lane_consumer *c)
     CHECK_EQ_INT(dshq_lane_poll(c, 0, &s), DSHQ_RING_EMPTY);
 
     /* A restarted producer takes the lane over and reuses position 3. */
-    pid_t b2 = fork();
+    pid_t b2 = ru_fork();
     CHECK(b2 >= 0);
     if (b2 == 0)
         _exit(child_full(0, 3));
@@ -158,20 +170,34 @@ static void random_kills(void *sec, uint64_t size, struct dshq_lane_consumer *c)
     uint64_t next = 0, abandoned = 0, rng = (uint64_t)getpid();
     int fds[2];
     CHECK(pipe(fds) == 0);
+    uint64_t sync_kills = 0;
     for (int round = 0; round < rounds; round++) {
-        pid_t k = fork();
+        int sync = round % 2 == 0;
+        rng = ru_mix(rng);
+        int64_t stop_after = sync ? (int64_t)(rng % 40) : -1;
+        uint64_t part = sync ? (rng >> 16) % layout.bytes : 0;
+        uint64_t first = next;
+        pid_t k = ru_fork();
         CHECK(k >= 0);
         if (k == 0)
-            _exit(child_stream(1, fds[1]));
+            _exit(child_stream(1, fds[1], stop_after, part));
         char b;
         CHECK(read(fds[0], &b, 1) == 1); /* it owns the lane now */
-        /* Consume for a random 1..20 ms, then kill it wherever it is. */
-        rng = ru_mix(rng);
-        uint64_t until = dshq_now_ns() + (1 + rng % 20) * 1000 * 1000;
+        /* Random rounds: consume for 1..20 ms, then kill it wherever it is.
+         * Synchronised rounds: consume its stop_after chunks, then wait for
+         * its report that it holds a claim, then kill. */
+        uint64_t until = dshq_now_ns() + (1 + (rng >> 40) % 20) * 1000 * 1000;
+        uint64_t deadline = dshq_now_ns() + 60ULL * 1000 * 1000 * 1000;
         for (;;) {
+            CHECK_MSG(dshq_now_ns() < deadline, "round %d: no progress", round);
+            if (sync && next - first == (uint64_t)stop_after)
+                break;
             struct dshq_slot s;
-            if (dshq_lane_poll(c, 1000 * 1000, &s) != 0)
+            if (dshq_lane_poll(c, 1000 * 1000, &s) != 0) {
+                if (!sync && dshq_now_ns() >= until)
+                    break;
                 continue;
+            }
             CHECK_EQ_INT(s.lane, 1);
             CHECK_EQ_U64(s.seq, next);
             struct dshq_chunk_header h;
@@ -180,8 +206,13 @@ static void random_kills(void *sec, uint64_t size, struct dshq_lane_consumer *c)
             next++;
             CHECK_EQ_INT(dshq_lane_release(c, &s), 0);
             /* Right after a release the producer is most likely mid-chunk. */
-            if (dshq_now_ns() >= until)
+            if (!sync && dshq_now_ns() >= until)
                 break;
+        }
+        if (sync) {
+            struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+            CHECK_MSG(poll(&pf, 1, 60 * 1000) == 1, "round %d: no claim report", round);
+            CHECK(read(fds[0], &b, 1) == 1 && b == 'c');
         }
         CHECK(kill(k, SIGKILL) == 0);
         int st;
@@ -202,14 +233,23 @@ static void random_kills(void *sec, uint64_t size, struct dshq_lane_consumer *c)
         CHECK_EQ_U64(ls[1].committed, next);
         CHECK_EQ_U64(ls[1].reclaims, (uint64_t)round);
         CHECK_EQ_U64(ls[1].abandoned, abandoned);
+        if (sync) {
+            /* Killed holding a claim: it is visible, nothing of it was
+             * delivered, and the next owner must count it. */
+            CHECK_EQ_U64(ls[1].claimed, 1);
+            CHECK_EQ_U64(ls[1].committed, first + (uint64_t)stop_after);
+            sync_kills++;
+        }
         abandoned += ls[1].claimed; /* the next owner will count it */
     }
+    CHECK_EQ_U64(sync_kills, (uint64_t)rounds / 2);
+    CHECK(abandoned >= sync_kills);
     close(fds[0]);
     close(fds[1]);
     fprintf(stderr, "random kills: %d rounds, %llu chunks, %llu claims abandoned\n", rounds,
             (unsigned long long)next, (unsigned long long)abandoned);
     /* The lane still works after all that. */
-    pid_t b = fork();
+    pid_t b = ru_fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child_full(1, 2));

@@ -96,7 +96,7 @@ static void run(int mpsc, uint32_t flags)
     }
     CHECK_EQ_INT(dshq_region_mark_ready(r), 0);
 
-    pid_t kid = fork();
+    pid_t kid = ru_fork();
     CHECK(kid >= 0);
     if (kid == 0) {
         struct side s;

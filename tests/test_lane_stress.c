@@ -83,7 +83,7 @@ static void run(uint32_t policy, uint32_t flags)
     CHECK_EQ_INT(dshq_lane_consumer_open(sec, size, &c), 0);
     pid_t pids[NPROD];
     for (uint32_t i = 0; i < NPROD; i++) {
-        pids[i] = fork();
+        pids[i] = ru_fork();
         CHECK(pids[i] >= 0);
         if (pids[i] == 0)
             _exit(producer(name, i, policy));

@@ -15,6 +15,19 @@ static struct dshq_chunk_layout layout;
 static void *sec;
 static uint64_t size;
 static uint32_t policy;
+/* Drop mode: the consumer starts only once every producer has had a claim
+ * refused (and each producer waits for `go` after its first refusal), so
+ * drops happen whatever the schedule. */
+static _Atomic int first_drop[NPROD], go;
+
+static void wait_flag(_Atomic int *flag, const char *what)
+{
+    uint64_t deadline = dshq_now_ns() + 60ULL * 1000 * 1000 * 1000;
+    while (!atomic_load(flag)) {
+        CHECK_MSG(dshq_now_ns() < deadline, "%s never came", what);
+        usleep(100); /* polling with a deadline, not a sync */
+    }
+}
 static _Atomic uint64_t attempted[NPROD], committed[NPROD];
 
 static void *producer(void *arg)
@@ -29,6 +42,10 @@ static void *producer(void *arg)
         if (rc == DSHQ_RING_FULL) {
             CHECK(policy == DSHQ_RING_DROP);
             atomic_store(&attempted[lane], seq + 1);
+            if (!atomic_load(&first_drop[lane])) {
+                atomic_store(&first_drop[lane], 1);
+                wait_flag(&go, "go");
+            }
             usleep(10);
             continue;
         }
@@ -56,7 +73,15 @@ static void run(uint32_t pol, uint32_t flags)
     for (uint32_t i = 0; i < NPROD; i++) {
         atomic_store(&attempted[i], 0);
         atomic_store(&committed[i], 0);
+        atomic_store(&first_drop[i], 0);
+    }
+    atomic_store(&go, pol == DSHQ_RING_BLOCK);
+    for (uint32_t i = 0; i < NPROD; i++)
         CHECK(pthread_create(&th[i], NULL, producer, (void *)(uintptr_t)i) == 0);
+    if (pol == DSHQ_RING_DROP) {
+        for (int i = 0; i < NPROD; i++)
+            wait_flag(&first_drop[i], "a refused claim");
+        atomic_store(&go, 1);
     }
     uint64_t received[NPROD] = {0}, last[NPROD];
     for (int i = 0; i < NPROD; i++)
@@ -96,6 +121,8 @@ static void run(uint32_t pol, uint32_t flags)
         CHECK_EQ_U64(received[i], atomic_load(&committed[i]));
         CHECK_EQ_U64(ls[i].committed, received[i]);
         CHECK_EQ_U64(ls[i].dropped, M - received[i]);
+        if (pol == DSHQ_RING_DROP)
+            CHECK(ls[i].dropped >= 1); /* drops did happen */
         if (pol == DSHQ_RING_BLOCK)
             CHECK_EQ_U64(received[i], M);
     }

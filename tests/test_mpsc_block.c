@@ -33,7 +33,12 @@ static int child(int mode)
         struct dshq_slot s;
         CHECK_EQ_INT(dshq_mpsc_claim(p, -1, &s), 0);
         ru_fill(s.data, s.size, ru_key(9, s.seq));
+        uint32_t seq0 = atomic_load(&ctl->data_ready.ev.seq);
         CHECK_EQ_INT(dshq_mpsc_commit(p), 0);
+        /* The consumer sleeps armed: this commit must notify. */
+        if (mode == 0)
+            CHECK_MSG(atomic_load(&ctl->data_ready.ev.seq) != seq0,
+                      "commit did not wake the sleeping consumer");
     }
     dshq_mpsc_producer_close(p);
     return 0;
@@ -51,7 +56,7 @@ static void run(uint32_t flags)
     struct dshq_mpsc_consumer *c;
     CHECK_EQ_INT(dshq_mpsc_consumer_open(sec, size, &c), 0);
 
-    pid_t a = fork();
+    pid_t a = ru_fork();
     CHECK(a >= 0);
     if (a == 0)
         _exit(child(0));
@@ -62,7 +67,7 @@ static void run(uint32_t flags)
     CHECK_EQ_INT(dshq_mpsc_release(c, &s), 0);
     ru_wait_ok(a);
 
-    pid_t b = fork();
+    pid_t b = ru_fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child(1));
@@ -71,11 +76,16 @@ static void run(uint32_t flags)
     CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
     CHECK_EQ_U64(rs.fill, 2);
     CHECK_EQ_U64(rs.blocked, 1);
+    uint32_t seq0 = atomic_load(&ctl->space.ev.seq);
     for (uint64_t i = 1; i <= 3; i++) {
         CHECK_EQ_INT(dshq_mpsc_poll(c, 10LL * 1000 * 1000 * 1000, &s), 0);
         CHECK_EQ_U64(s.seq, i);
         CHECK(ru_verify(s.data, s.size, ru_key(9, i)) < 0);
         CHECK_EQ_INT(dshq_mpsc_release(c, &s), 0);
+        /* The producer sleeps armed: the first release must notify. */
+        if (i == 1)
+            CHECK_MSG(atomic_load(&ctl->space.ev.seq) != seq0,
+                      "release did not wake the blocked producer");
     }
     ru_wait_ok(b);
     CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);

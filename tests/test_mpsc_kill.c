@@ -95,7 +95,7 @@ static void get(struct dshq_mpsc_consumer *c, uint64_t want_pos, uint32_t want_i
 
 static pid_t spawn_half(uint32_t id, int full, int fds[2])
 {
-    pid_t a = fork();
+    pid_t a = ru_fork();
     CHECK(a >= 0);
     if (a == 0)
         _exit(child_half(id, full, fds[1]));
@@ -116,7 +116,7 @@ static void exact(void *sec, uint64_t size, struct dshq_mpsc_consumer *c)
     int fds[2];
     CHECK(pipe(fds) == 0);
     pid_t a = spawn_half(100, 2, fds); /* positions 0, 1; holds 2 */
-    pid_t b = fork();
+    pid_t b = ru_fork();
     CHECK(b >= 0);
     if (b == 0)
         _exit(child_commit(101, 3, -1)); /* positions 3, 4, 5 */
@@ -149,17 +149,35 @@ static void exact(void *sec, uint64_t size, struct dshq_mpsc_consumer *c)
     pid_t d = spawn_half(102, 0, fds);
     CHECK(kill(d, SIGKILL) == 0);
     reap_killed(d);
-    pid_t e = fork();
+    pid_t e = ru_fork();
     CHECK(e >= 0);
     if (e == 0)
         _exit(child_commit(103, 2 * CAP, fds[1]));
-    /* E fills positions 7..13 (the ring holds 6..13) and then blocks. */
+    /* E fills positions 7..13 (the ring holds 6..13) and then blocks: the
+     * consumer touches nothing until E's own counter says it is about to
+     * sleep for room (bounded wait, whatever the schedule). */
+    struct dshq_lane_stats ps[4];
+    uint64_t wait_until = dshq_now_ns() + 60ULL * 1000 * 1000 * 1000;
+    for (;;) {
+        CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, ps, 4), 0);
+        uint64_t blocked = 0;
+        for (int i = 0; i < 4; i++)
+            blocked += ps[i].blocked;
+        if (blocked >= 1)
+            break;
+        CHECK_MSG(dshq_now_ns() < wait_until, "E never blocked (reserved %llu)",
+                  (unsigned long long)rs.reserved);
+        usleep(1000); /* polling a counter with a deadline, not a sync */
+    }
+    /* E holds 7..13 and waits for position 14: the ring is full behind the
+     * dead reservation of 6, and nothing was skipped yet. */
+    CHECK_EQ_U64(rs.reserved, 14);
+    CHECK_EQ_U64(rs.unblocked, 1);
     for (uint64_t i = 0; i < 2 * CAP; i++)
         get(c, 7 + i, 103, i);
     char done;
     CHECK(read(fds[0], &done, 1) == 1);
     ru_wait_ok(e);
-    struct dshq_lane_stats ps[4];
     CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, ps, 4), 0);
     CHECK_EQ_U64(rs.unblocked, 2);
     CHECK_EQ_U64(rs.reserved, 7 + 2 * CAP);
@@ -188,7 +206,7 @@ static void random_kills(void *sec, uint64_t size, struct dshq_mpsc_consumer *c)
     uint32_t next_id = 0, kid_id[2];
     for (int k = 0; k < 2; k++) {
         kid_id[k] = next_id++;
-        kid[k] = fork();
+        kid[k] = ru_fork();
         CHECK(kid[k] >= 0);
         if (kid[k] == 0)
             _exit(child_stream(kid_id[k], fds[1]));
@@ -225,7 +243,7 @@ static void random_kills(void *sec, uint64_t size, struct dshq_mpsc_consumer *c)
         CHECK(kill(kid[k], SIGKILL) == 0);
         reap_killed(kid[k]);
         kid_id[k] = next_id++;
-        kid[k] = fork();
+        kid[k] = ru_fork();
         CHECK(kid[k] >= 0);
         if (kid[k] == 0)
             _exit(child_stream(kid_id[k], fds[1]));
@@ -251,7 +269,7 @@ static void random_kills(void *sec, uint64_t size, struct dshq_mpsc_consumer *c)
     fprintf(stderr, "random kills: %d rounds, %llu slots, %llu reservations skipped\n", rounds,
             (unsigned long long)got, (unsigned long long)(rs.unblocked - unblocked0));
     /* Not stuck: a new producer's slots still arrive. */
-    pid_t f = fork();
+    pid_t f = ru_fork();
     CHECK(f >= 0);
     if (f == 0)
         _exit(child_commit(999, 3, -1));

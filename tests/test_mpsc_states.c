@@ -296,10 +296,142 @@ static void block_policy(void)
     dshq_region_destroy(r);
 }
 
+/* Batch claims: as many as there is room for; published together (last to
+ * first); a live batch holder is waited for at every one of its positions;
+ * a dead one's whole batch is skipped, positions after it delivered. */
+static void batch(void)
+{
+    struct dshq_ring_params p = {.slot_size = 64, .capacity = 8, .producers = 2,
+                                 .policy = DSHQ_RING_DROP};
+    void *sec;
+    uint64_t size;
+    struct dshq_region *r = ru_region(NULL, DSHQ_SECTION_MPSC, &p, 0, &sec, &size);
+    struct dshq_mpsc_producer *a, *b;
+    struct dshq_mpsc_consumer *c;
+    CHECK_EQ_INT(dshq_mpsc_producer_open(sec, size, &a), 0);
+    CHECK_EQ_INT(dshq_mpsc_producer_open(sec, size, &b), 0);
+    CHECK_EQ_INT(dshq_mpsc_consumer_open(sec, size, &c), 0);
+    struct dshq_slot s[16], t;
+    uint32_t n = 99;
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(a, 0, 0, s, &n), -EINVAL);
+    CHECK_EQ_INT(n, 0);
+    put(b, 0);
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(a, 5, 0, s, &n), 0);
+    CHECK_EQ_INT(n, 5);
+    for (uint32_t i = 0; i < n; i++) {
+        CHECK_EQ_U64(s[i].seq, 1 + i);
+        CHECK(s[i].data == slot_addr(sec, 1 + i));
+        fill_slot(&s[i]);
+    }
+    put(b, 6);
+    /* Nothing of the batch is visible before its commit; 0 is. */
+    get(c, 0, sec);
+    CHECK_EQ_INT(dshq_mpsc_poll(c, 0, &t), DSHQ_RING_EMPTY);
+    CHECK_EQ_INT(dshq_mpsc_commit_batch(a), 0);
+    CHECK_EQ_INT(dshq_mpsc_commit_batch(a), -EINVAL);
+    for (uint64_t q = 1; q <= 6; q++)
+        get(c, q, sec);
+    /* Room for 8: a batch of 16 gets 8; then the ring is full (drop). */
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(a, 16, 0, s, &n), 0);
+    CHECK_EQ_INT(n, 8);
+    CHECK_EQ_U64(s[0].seq, 7);
+    CHECK_EQ_U64(s[7].seq, 14);
+    CHECK(s[1].data == slot_addr(sec, 8)); /* wraps: slot of 8 is 0 */
+    for (uint32_t i = 0; i < n; i++)
+        fill_slot(&s[i]);
+    CHECK_EQ_INT(dshq_mpsc_commit_batch(a), 0);
+    struct dshq_slot one;
+    CHECK_EQ_INT(dshq_mpsc_claim(b, 0, &one), DSHQ_RING_FULL);
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(b, 4, 0, s, &n), DSHQ_RING_FULL);
+    CHECK_EQ_INT(n, 0);
+    /* Partly drained: a batch of 4 gets the 3 free slots. */
+    for (uint64_t q = 7; q <= 9; q++)
+        get(c, q, sec);
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(b, 4, 0, s, &n), 0);
+    CHECK_EQ_INT(n, 3);
+    for (uint32_t i = 0; i < n; i++)
+        fill_slot(&s[i]);
+    CHECK_EQ_INT(dshq_mpsc_commit_batch(b), 0);
+    for (uint64_t q = 10; q <= 17; q++)
+        get(c, q, sec);
+    struct dshq_ring_stats rs;
+    struct dshq_lane_stats ps[2];
+    CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, ps, 2), 0);
+    CHECK_EQ_U64(ps[0].committed, 5 + 8);
+    CHECK_EQ_U64(ps[1].committed, 2 + 3);
+    CHECK_EQ_U64(rs.dropped, 2);
+    CHECK_EQ_U64(rs.fill, 0);
+
+    /* A live batch holder (18..21): waited for past the dead-check
+     * interval, never skipped. */
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(a, 4, 0, s, &n), 0);
+    CHECK_EQ_INT(n, 4);
+    for (uint32_t i = 0; i < n; i++)
+        fill_slot(&s[i]);
+    put(b, 22);
+    CHECK_EQ_INT(dshq_mpsc_poll(c, 30 * 1000 * 1000, &t), DSHQ_RING_EMPTY);
+    CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
+    CHECK_EQ_U64(rs.unblocked, 0);
+    CHECK_EQ_INT(dshq_mpsc_commit_batch(a), 0);
+    for (uint64_t q = 18; q <= 22; q++)
+        get(c, q, sec);
+
+    /* Batch poll and release: 5 committed, a batch of 8 gets those 5 (an
+     * uncommitted position ends it); release_upto checks its argument. */
+    for (uint64_t q = 0; q < 5; q++)
+        put(b, 23 + q);
+    CHECK_EQ_INT(dshq_mpsc_claim(a, 0, &one), 0); /* 28: claimed, not committed */
+    put(b, 29);
+    struct dshq_slot in[8];
+    CHECK_EQ_INT(dshq_mpsc_poll_batch(c, 0, 0, in, &n), -EINVAL);
+    CHECK_EQ_INT(dshq_mpsc_poll_batch(c, 8, 0, in, &n), 0);
+    CHECK_EQ_INT(n, 5);
+    for (uint32_t i = 0; i < n; i++) {
+        CHECK_EQ_U64(in[i].seq, 23 + i);
+        CHECK(in[i].data == slot_addr(sec, 23 + i));
+        verify_slot(&in[i]);
+    }
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &one), -EINVAL); /* never polled */
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[2]), 0);     /* 23..25 */
+    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 26);
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[1]), -EINVAL); /* released already */
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[4]), 0);       /* 26, 27 */
+    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 28);
+    fill_slot(&one);
+    CHECK_EQ_INT(dshq_mpsc_commit(a), 0);
+    CHECK_EQ_INT(dshq_mpsc_poll_batch(c, 8, 0, in, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_U64(in[1].seq, 29);
+    CHECK_EQ_INT(dshq_mpsc_release_upto(c, &in[1]), 0);
+    CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
+    CHECK_EQ_U64(rs.consumed, 30);
+    CHECK_EQ_U64(rs.fill, 0);
+
+    /* A dead batch holder: 30..32 reserved, then its owner "dies"; every
+     * one of its positions is skipped, 33 delivered. */
+    CHECK_EQ_INT(dshq_mpsc_claim_batch(a, 3, 0, s, &n), 0);
+    CHECK_EQ_INT(n, 3);
+    memset(s[0].data, 0x77, 64);
+    atomic_store(&entry_of(sec, 0)->owner, dead_owner());
+    put(b, 33);
+    CHECK_EQ_INT(dshq_mpsc_poll(c, 2000 * 1000 * 1000LL, &t), 0);
+    CHECK_EQ_U64(t.seq, 33);
+    verify_slot(&t);
+    CHECK_EQ_INT(dshq_mpsc_release(c, &t), 0);
+    CHECK_EQ_INT(dshq_mpsc_stats(sec, size, &rs, NULL, 0), 0);
+    CHECK_EQ_U64(rs.unblocked, 3);
+    CHECK_EQ_U64(atomic_load(&((struct dshq_mpsc_ctrl *)sec)->tail), 34);
+    dshq_mpsc_producer_close(a);
+    dshq_mpsc_producer_close(b);
+    dshq_mpsc_consumer_close(c);
+    dshq_region_destroy(r);
+}
+
 int main(void)
 {
     refused();
     drop_policy();
     block_policy();
+    batch();
     return 0;
 }

@@ -31,7 +31,9 @@ static int producer(const char *name, uint32_t id, uint32_t policy)
     CHECK_EQ_INT(dshq_region_find(r, DSHQ_SECTION_RAW, "results", 0, &res, NULL), 0);
     struct result *out = (struct result *)res + id;
     struct dshq_mpsc_producer *p;
-    CHECK_EQ_INT(dshq_mpsc_producer_open(sec, size, &p), 0);
+    /* Its own identity: one that finished and closed before another opened
+     * would otherwise hand it its entry and counters. */
+    CHECK_EQ_INT(dshq_mpsc_producer_open_id(sec, size, id, &p), 0);
     uint64_t t0 = dshq_now_ns(), committed = 0, seq, last_pos = UINT64_MAX;
     for (seq = 0; seq < M && dshq_now_ns() - t0 < DEADLINE_NS; seq++) {
         struct dshq_slot s;
@@ -83,7 +85,7 @@ static void run(uint32_t policy, uint32_t flags)
 
     pid_t pids[NPROD];
     for (uint32_t i = 0; i < NPROD; i++) {
-        pids[i] = fork();
+        pids[i] = ru_fork();
         CHECK(pids[i] >= 0);
         if (pids[i] == 0)
             _exit(producer(name, i, policy));

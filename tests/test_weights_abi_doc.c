@@ -25,7 +25,7 @@ int main(void)
         ABI_FIELD(struct dshq_weights_ctrl, shape_hash),
         ABI_FIELD(struct dshq_weights_ctrl, published_ns),
         ABI_FIELD(struct dshq_weights_ctrl, section_size),
-        ABI_FIELD(struct dshq_weights_ctrl, reserved2),
+        ABI_FIELD(struct dshq_weights_ctrl, current),
         ABI_FIELD(struct dshq_weights_ctrl, writer),
         ABI_FIELD(struct dshq_weights_ctrl, new_version),
         ABI_FIELD(struct dshq_weights_ctrl, claims_stolen),

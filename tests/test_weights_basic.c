@@ -54,7 +54,9 @@ static void test_layout(void)
     CHECK_EQ_INT(dshq_weights_open(mem, need - 1, &ch), DSHQ_ECORRUPT);
     CHECK_EQ_INT(dshq_weights_open(mem, 100, &ch), DSHQ_ECORRUPT);
     struct dshq_weights_ctrl *c = (void *)mem;
-    c->layout_version = 2;
+    c->layout_version = 1; /* the layout before `current` and grants */
+    CHECK_EQ_INT(dshq_weights_open(mem, need, &ch), DSHQ_EABIMAJOR);
+    c->layout_version = DSHQ_WEIGHTS_VERSION + 1;
     CHECK_EQ_INT(dshq_weights_open(mem, need, &ch), DSHQ_EABIMAJOR);
     c->layout_version = DSHQ_WEIGHTS_VERSION;
     c->data_stride += 4096; /* a lying offset is never followed */
@@ -179,13 +181,19 @@ static void test_lifecycle(void)
     struct dshq_weights_slot *sb = slot_of(wr.sec, dshq_weights_reader_slot(rb));
     dshq_weights_release(rb);
     /* rb "mid-adopt": holds x, claims the buffer the writer wants next
-     * (round-robin after a).  The writer steals the claim and uses it. */
+     * (round-robin after a).  The writer redirects the claim to its active
+     * buffer a, as a grant (the reader would adopt a), and uses want. */
     uint32_t x = (a + 2) % nbuf, want = (a + 1) % nbuf;
     atomic_store(&sb->pins, (uint64_t)x | (uint64_t)want << 32);
     float *p;
     CHECK_EQ_INT(dshq_weights_publish_begin(w, &p), 0);
     CHECK_EQ_U64(buffer_of(wr.sec, p), want);
-    CHECK_EQ_U64(atomic_load(&sb->pins), (uint64_t)x | (uint64_t)DSHQ_WEIGHTS_NONE << 32);
+    uint64_t pins = atomic_load(&sb->pins);
+    CHECK_EQ_U64((uint32_t)pins, x);
+    CHECK_EQ_U64(DSHQ_WEIGHTS_PENDING_BUFFER(pins >> 32), a);
+    CHECK((pins >> 32) & DSHQ_WEIGHTS_GRANT);
+    /* A grant is not a pin: the next begin redirects it again, with
+     * another tag, when it wants that buffer. */
     CHECK_EQ_INT(dshq_weights_stats(ch, &st), 0);
     CHECK_EQ_U64(st.claims_stolen, 1);
     weights_fill(p, N, 202);

@@ -91,71 +91,99 @@ int main(void)
     CHECK_EQ_U64(weights_verify(v.params, N, 5), N);
     dshq_weights_writer_detach(w);
 
-    /* 3. A child writer dies inside a commit of v6: buffer filled, seq odd,
-     * stamp and active_idx written, version / step / shape words not yet. */
-    int pipefd[2];
-    CHECK_EQ_INT(pipe(pipefd), 0);
-    k = fork();
-    CHECK(k >= 0);
-    if (k == 0) {
-        /* Its own mapping, by name, like any other process. */
-        struct wt_region cr;
-        struct dshq_weights *cc;
-        struct dshq_weights_writer *cw;
-        wt_attach(&cr, name);
-        CHECK_EQ_INT(dshq_weights_open(cr.sec, cr.size, &cc), 0);
-        CHECK_EQ_INT(dshq_weights_writer_attach(cc, &cw), 0);
-        struct dshq_weights_ctrl *cc_ctrl = cr.sec;
-        struct dshq_weights_buf *cbufs = (void *)((unsigned char *)cr.sec + cc_ctrl->bufs_offset);
-        float *p;
-        CHECK_EQ_INT(dshq_weights_publish_begin(cw, &p), 0);
-        weights_fill(p, N, 6);
-        uint32_t f = (uint32_t)(((unsigned char *)p -
-                                 ((unsigned char *)cr.sec + cc_ctrl->data_offset)) /
-                                cc_ctrl->data_stride);
-        CHECK(atomic_load(&cbufs[f].seq) & 1);
-        atomic_store(&cc_ctrl->seq, atomic_load(&cc_ctrl->seq) + 1);
-        atomic_store(&cbufs[f].version, 6);
-        atomic_store(&cbufs[f].step, weights_step(6));
-        atomic_store(&cbufs[f].shape_hash, shape);
-        atomic_store(&cc_ctrl->active_idx, f);
-        CHECK_EQ_INT(write(pipefd[1], &f, sizeof f), (int)sizeof f);
-        _exit(0);
+    /* 3. A child writer dies inside a commit: buffer filled, seq odd, stamp
+     * and active_idx written, version / step / shape words not yet.
+     * Case 0: it died before `current` (CP): the commit never happened.
+     * Case 1: it died after CP (and C3), before C4: the snapshot is
+     * published, readers adopt it at once, and the repair completes it. */
+    uint64_t base = 5;
+    for (int after_cp = 0; after_cp < 2; after_cp++) {
+        const uint64_t nv = base + 1;
+        int pipefd[2];
+        CHECK_EQ_INT(pipe(pipefd), 0);
+        k = fork();
+        CHECK(k >= 0);
+        if (k == 0) {
+            /* Its own mapping, by name, like any other process. */
+            struct wt_region cr;
+            struct dshq_weights *cc;
+            struct dshq_weights_writer *cw;
+            wt_attach(&cr, name);
+            CHECK_EQ_INT(dshq_weights_open(cr.sec, cr.size, &cc), 0);
+            CHECK_EQ_INT(dshq_weights_writer_attach(cc, &cw), 0);
+            struct dshq_weights_ctrl *cc_ctrl = cr.sec;
+            struct dshq_weights_buf *cbufs =
+                (void *)((unsigned char *)cr.sec + cc_ctrl->bufs_offset);
+            float *p;
+            CHECK_EQ_INT(dshq_weights_publish_begin(cw, &p), 0);
+            weights_fill(p, N, nv);
+            uint32_t f = (uint32_t)(((unsigned char *)p -
+                                     ((unsigned char *)cr.sec + cc_ctrl->data_offset)) /
+                                    cc_ctrl->data_stride);
+            CHECK(atomic_load(&cbufs[f].seq) & 1);
+            atomic_store(&cc_ctrl->seq, atomic_load(&cc_ctrl->seq) + 1);
+            atomic_store(&cbufs[f].version, nv);
+            atomic_store(&cbufs[f].step, weights_step(nv));
+            atomic_store(&cbufs[f].shape_hash, shape);
+            atomic_store(&cc_ctrl->active_idx, f);
+            if (after_cp) {
+                atomic_store(&cbufs[f].seq, atomic_load(&cbufs[f].seq) + 1); /* C3 */
+                atomic_store(&cc_ctrl->current, nv << 8 | f);                 /* CP */
+            }
+            CHECK_EQ_INT(write(pipefd[1], &f, sizeof f), (int)sizeof f);
+            _exit(0);
+        }
+        close(pipefd[1]);
+        uint32_t f;
+        CHECK_EQ_INT(read(pipefd[0], &f, sizeof f), (int)sizeof f);
+        close(pipefd[0]);
+        CHECK_EQ_INT(wait_child(k), 0);
+        CHECK(atomic_load(&c->seq) & 1);
+        static float out[N];
+        struct dshq_weights_info info;
+        if (!after_cp) {
+            /* Readers keep their view: the commit never completed. */
+            CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_SAME);
+            CHECK_EQ_U64(v.version, base);
+            CHECK_EQ_U64(weights_verify(v.params, N, base), N);
+            CHECK_EQ_U64(dshq_weights_version(ch), base);
+            /* Copy-out sees an active buffer whose seq is odd: it gives up. */
+            CHECK_EQ_INT(dshq_weights_copy_out(ch, 0, out, N, NULL), -EAGAIN);
+        } else {
+            /* Published: adopted at once, seq odd or not. */
+            CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_NEW);
+            CHECK_EQ_U64(v.version, nv);
+            CHECK_EQ_U64(v.buffer, f);
+            CHECK_EQ_U64(weights_verify(v.params, N, nv), N);
+        }
+        /* The next writer repairs the commit from `current`. */
+        CHECK_EQ_INT(dshq_weights_writer_attach(ch, &w), 0);
+        uint64_t now = after_cp ? nv : base;
+        CHECK_EQ_U64(atomic_load(&c->seq) & 1, 0);
+        CHECK_EQ_U64(atomic_load(&c->version), now);
+        CHECK_EQ_U64(atomic_load(&c->step_counter), weights_step(now));
+        CHECK_EQ_U64(DSHQ_WEIGHTS_CUR_VERSION(atomic_load(&c->current)), now);
+        CHECK_EQ_U64(atomic_load(&c->active_idx), DSHQ_WEIGHTS_CUR_BUFFER(atomic_load(&c->current)));
+        if (after_cp)
+            CHECK_EQ_U64(atomic_load(&c->active_idx), f);
+        CHECK_EQ_U64(atomic_load(&bufs[atomic_load(&c->active_idx)].seq) & 1, 0);
+        CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_SAME);
+        CHECK_EQ_U64(v.version, now);
+        CHECK_EQ_U64(weights_verify(v.params, N, now), N);
+        CHECK_EQ_INT(dshq_weights_copy_out(ch, 0, out, N, &info), 0);
+        CHECK_EQ_U64(info.version, now);
+        CHECK_EQ_U64(weights_verify(out, N, now), N);
+        /* And it goes on from there. */
+        wt_publish(w, N, now + 1);
+        CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_NEW);
+        CHECK_EQ_U64(v.version, now + 1);
+        CHECK_EQ_U64(weights_verify(v.params, N, now + 1), N);
+        CHECK_EQ_INT(dshq_weights_stats(ch, &st), 0);
+        CHECK_EQ_U64(st.writer_takeovers, 2 + after_cp);
+        base = now + 1;
+        if (!after_cp)
+            dshq_weights_writer_detach(w);
     }
-    close(pipefd[1]);
-    uint32_t f;
-    CHECK_EQ_INT(read(pipefd[0], &f, sizeof f), (int)sizeof f);
-    close(pipefd[0]);
-    CHECK_EQ_INT(wait_child(k), 0);
-    CHECK(atomic_load(&c->seq) & 1);
-    /* Readers keep their view: the commit never completed. */
-    CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_SAME);
-    CHECK_EQ_U64(v.version, 5);
-    CHECK_EQ_U64(weights_verify(v.params, N, 5), N);
-    /* Copy-out sees an active buffer whose seq is odd: it gives up. */
-    static float out[N];
-    CHECK_EQ_INT(dshq_weights_copy_out(ch, 0, out, N, NULL), -EAGAIN);
-    /* The next writer repairs the commit from the stamp of buffer f. */
-    CHECK_EQ_INT(dshq_weights_writer_attach(ch, &w), 0);
-    CHECK_EQ_U64(atomic_load(&c->seq) & 1, 0);
-    CHECK_EQ_U64(atomic_load(&c->version), 6);
-    CHECK_EQ_U64(atomic_load(&c->step_counter), weights_step(6));
-    CHECK_EQ_U64(atomic_load(&c->active_idx), f);
-    CHECK_EQ_U64(atomic_load(&bufs[f].seq) & 1, 0);
-    CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_NEW);
-    CHECK_EQ_U64(v.version, 6);
-    CHECK_EQ_U64(v.step, weights_step(6));
-    CHECK_EQ_U64(weights_verify(v.params, N, 6), N);
-    struct dshq_weights_info info;
-    CHECK_EQ_INT(dshq_weights_copy_out(ch, 0, out, N, &info), 0);
-    CHECK_EQ_U64(info.version, 6);
-    CHECK_EQ_U64(weights_verify(out, N, 6), N);
-    /* And it goes on from there. */
-    wt_publish(w, N, 7);
-    CHECK_EQ_INT(dshq_weights_adopt(rd, &v), DSHQ_WEIGHTS_NEW);
-    CHECK_EQ_U64(v.version, 7);
-    CHECK_EQ_INT(dshq_weights_stats(ch, &st), 0);
-    CHECK_EQ_U64(st.writer_takeovers, 2);
 
     dshq_weights_reader_detach(rd);
     dshq_weights_writer_detach(w);

@@ -25,6 +25,13 @@ enum {
     DSHQ_ECORRUPT = -(DSHQ_EBASE + 14),    /* channel control block invalid */
     DSHQ_ELIMIT = -(DSHQ_EBASE + 15),      /* a fixed limit was reached */
     DSHQ_EDEAD = -(DSHQ_EBASE + 16),       /* peer process died */
+    /* Why a size or count was refused (the *_check functions of the
+     * channels, and their create calls): */
+    DSHQ_EPARAMCOUNT = -(DSHQ_EBASE + 40), /* weights: param_count not in 1..2^36 */
+    DSHQ_EREADERS = -(DSHQ_EBASE + 41),    /* weights: max_readers not in 1..62 */
+    DSHQ_ECAPACITY = -(DSHQ_EBASE + 42),   /* mailbox: capacity not a power of two in 2..2^20 */
+    DSHQ_EBLOBSIZE = -(DSHQ_EBASE + 43),   /* telemetry: blob capacity not in 1..2^20 bytes */
+    DSHQ_ESLOTCOUNT = -(DSHQ_EBASE + 44),  /* telemetry: heartbeat slots over 4096 */
     DSHQ_EMIN = -(DSHQ_EBASE + 64),        /* range reserved for libdshq */
 };
 

@@ -46,9 +46,9 @@
 #include "dshq/wait.h"
 
 #define DSHQ_MAILBOX_MAGIC 0x584f424du  /* "MBOX" in memory order (LE) */
-#define DSHQ_MAILBOX_VERSION 1u         /* section version of this layout */
+#define DSHQ_MAILBOX_VERSION 2u         /* section version of this layout */
 /* Shape hash of the section: dshq_shape_hash of this exact string. */
-#define DSHQ_MAILBOX_SHAPE_STRING "mailbox/v1;ctrl=256;slot=128;msg=64"
+#define DSHQ_MAILBOX_SHAPE_STRING "mailbox/v2;ctrl=256;slot=128;msg=64"
 #define DSHQ_MAILBOX_MAX_CAPACITY (1u << 20)
 #define DSHQ_MSG_PAYLOAD_BYTES 32
 
@@ -123,9 +123,9 @@ struct dshq_mailbox_ctrl {
     _Atomic uint64_t unknown_type;    /* 144: skipped: type not known to the consumer */
     _Atomic uint64_t unknown_version; /* 152: skipped: known type, unknown version */
     _Atomic uint64_t dead_skipped;    /* 160: skipped: poster died before commit */
-    _Atomic int32_t consumer_pid; /* 168: the attached consumer (0: none) */
-    uint32_t reserved3;           /* 172: zero */
-    _Atomic uint64_t consumer_start_ticks; /* 176: its start time, tells pid reuse apart */
+    _Atomic uint64_t consumer;    /* 168: owner word of the consumer (0: none);
+                                   * pid | start time << 32, one word (v2) */
+    uint64_t reserved3;           /* 176: zero */
     uint64_t reserved4;           /* 184: zero */
     /* line 3: wake-ups */
     struct dshq_event event;      /* 192: notified after every commit */
@@ -183,6 +183,9 @@ struct dshq_mailbox_stats {
 /* Section bytes for capacity slots (0 if capacity is not a power of two in
  * [2, DSHQ_MAILBOX_MAX_CAPACITY]). */
 uint64_t dshq_mailbox_bytes(uint32_t capacity);
+/* The same, saying why a capacity is refused: 0 and *bytes (may be NULL),
+ * or DSHQ_ECAPACITY (dshq_strerror names the range). */
+int dshq_mailbox_bytes_check(uint32_t capacity, uint64_t *bytes);
 
 /* Shape hash to give dshq_layout_add / dshq_region_find. */
 uint64_t dshq_mailbox_shape_hash(void);
@@ -270,9 +273,8 @@ _Static_assert(offsetof(struct dshq_mailbox_ctrl, consumed) == 136, "abi");
 _Static_assert(offsetof(struct dshq_mailbox_ctrl, unknown_type) == 144, "abi");
 _Static_assert(offsetof(struct dshq_mailbox_ctrl, unknown_version) == 152, "abi");
 _Static_assert(offsetof(struct dshq_mailbox_ctrl, dead_skipped) == 160, "abi");
-_Static_assert(offsetof(struct dshq_mailbox_ctrl, consumer_pid) == 168, "abi");
-_Static_assert(offsetof(struct dshq_mailbox_ctrl, reserved3) == 172, "abi");
-_Static_assert(offsetof(struct dshq_mailbox_ctrl, consumer_start_ticks) == 176, "abi");
+_Static_assert(offsetof(struct dshq_mailbox_ctrl, consumer) == 168, "abi");
+_Static_assert(offsetof(struct dshq_mailbox_ctrl, reserved3) == 176, "abi");
 _Static_assert(offsetof(struct dshq_mailbox_ctrl, reserved4) == 184, "abi");
 _Static_assert(offsetof(struct dshq_mailbox_ctrl, event) == 192, "wake-up line");
 _Static_assert(offsetof(struct dshq_mailbox_ctrl, reserved5) == 200, "abi");

@@ -116,7 +116,12 @@ int dshq_layout_add(struct dshq_layout *l, uint32_t kind, const char *name,
                     uint32_t version, uint64_t size, uint32_t align,
                     uint64_t shape_hash);
 
-/* Creates /dev/shm/NAME (O_EXCL, 0600, posix_fallocate'd).  The region is in
+/* Region names: up to 47 bytes of [A-Za-z0-9._-] not starting with '.';
+ * one leading '/' is accepted and dropped, as shm_open does ("/run-1" and
+ * "run-1" name the same region, /dev/shm/run-1).  The same holds for
+ * attach and unlink.
+ *
+ * Creates /dev/shm/NAME (O_EXCL, 0600, posix_fallocate'd).  The region is in
  * state INIT: attach refuses it with DSHQ_ENOTREADY until mark_ready.
  * -EEXIST if NAME exists (see DSHQ_CREATE_REPLACE_STALE), -ENOSPC if /dev/shm
  * is full, -EINVAL for a bad name or layout. */

@@ -53,8 +53,8 @@
 
 #define DSHQ_LANES_MAGIC UINT64_C(0x31454e414c514844) /* "DHQLANE1" (LE) */
 #define DSHQ_MPSC_MAGIC UINT64_C(0x314353504d514844)  /* "DHQMPSC1" (LE) */
-#define DSHQ_LANES_VERSION 1
-#define DSHQ_MPSC_VERSION 1
+#define DSHQ_LANES_VERSION 2
+#define DSHQ_MPSC_VERSION 2
 #define DSHQ_RING_MAX_CAPACITY (1u << 24)
 #define DSHQ_RING_MAX_PRODUCERS 1024
 #define DSHQ_RING_MAX_SLOT (UINT64_C(1) << 40)
@@ -106,9 +106,11 @@ struct dshq_slot {
 /* ------------------------------------------------------------- shared ABI */
 
 /* Owner words (lane owner, consumer, mpsc producer entries) are one 64-bit
- * value: pid in the low 32 bits, the low 32 bits of the process's start
+ * value (the library's owner module, docs/abi.md "Owner words"): pid in
+ * bits 0-30, bit 31 a reclaim mark, the low 32 bits of the process's start
  * time (clock ticks since boot) in the high 32; 0 means free.  One word, so
- * a takeover is one CAS and a reader never sees a pid with a stale time. */
+ * a takeover is one CAS and a reader never sees a pid with a stale time.
+ * Version 2 of both sections: taken and dropped through that module. */
 
 /* A place to sleep: the wait/notify event and an `armed` word that a
  * sleeper sets (after taking its event snapshot, before testing its
@@ -232,6 +234,12 @@ struct dshq_ring_stats {
     uint64_t reserved;     /* mpsc: positions reserved so far; lanes: 0 */
 };
 
+/* A producer's own counters (private memory): what it committed, how many
+ * of its claims were refused (DROP) or slept for room (BLOCK). */
+struct dshq_producer_counts {
+    uint64_t committed, dropped, blocked;
+};
+
 /* ------------------------------------------------------------------ lanes */
 
 struct dshq_lane_producer; /* process-local handles */
@@ -280,10 +288,30 @@ int dshq_lane_poll(struct dshq_lane_consumer *c, int64_t timeout_ns,
  * the order they were polled (-EINVAL otherwise). */
 int dshq_lane_release(struct dshq_lane_consumer *c, const struct dshq_slot *s);
 
+/* This producer's own counters: loads of its own lane's line only (no
+ * other lane is read, no liveness is probed), cheap enough per claim. */
+void dshq_lane_producer_counts(const struct dshq_lane_producer *p,
+                               struct dshq_producer_counts *out);
+
 /* Read-only counters (for inspect; works on a PROT_READ mapping).  Fills
  * per_lane[0..min(lanes, max)-1] when per_lane is not NULL. */
 int dshq_lanes_stats(const void *section, uint64_t size, struct dshq_ring_stats *out,
                      struct dshq_lane_stats *per_lane, uint32_t max);
+
+/* Short path: a region of its own holding one lanes section.
+ *   consumer (creator):  dshq_lanes_create("rollouts", &params, &c);
+ *   producer i:          dshq_lane_producer_attach("rollouts", i, &p);
+ * then claim/commit and poll/release as above.  Closing the creator's
+ * consumer destroys the region; closing an attached handle detaches it.
+ * Names may start with '/'; a stale region of a dead creator is replaced.
+ * create: -EINVAL when dshq_lanes_size(p) is 0, or a region error. */
+#define DSHQ_LANES_SECTION "lanes"
+int dshq_lanes_create(const char *name, const struct dshq_ring_params *p,
+                      struct dshq_lane_consumer **out);
+int dshq_lane_producer_attach(const char *name, uint32_t lane,
+                              struct dshq_lane_producer **out);
+/* A replacement consumer (the creator's died). */
+int dshq_lane_consumer_attach(const char *name, struct dshq_lane_consumer **out);
 
 /* ------------------------------------------------------------------- mpsc */
 
@@ -298,12 +326,34 @@ int dshq_mpsc_check(const void *section, uint64_t size, struct dshq_ring_params 
  * died (reclaims += 1).  DSHQ_ELIMIT when every entry has a live owner. */
 int dshq_mpsc_producer_open(void *section, uint64_t size,
                             struct dshq_mpsc_producer **out);
+/* The same in entry `id` (0..producers-1): a producer identity.  A
+ * restarted producer that opens its id again takes its dead predecessor's
+ * entry over and continues its counters (committed, dropped, blocked), so
+ * dshq_mpsc_stats reports per identity across restarts.  DSHQ_MPSC_ANY:
+ * any entry, as dshq_mpsc_producer_open.  -EBUSY when a live process holds
+ * that id, -EINVAL for an id out of range. */
+#define DSHQ_MPSC_ANY UINT32_MAX
+int dshq_mpsc_producer_open_id(void *section, uint64_t size, uint32_t id,
+                               struct dshq_mpsc_producer **out);
+/* The entry (identity) this producer holds. */
+uint32_t dshq_mpsc_producer_id(const struct dshq_mpsc_producer *p);
+/* This producer's own counters, from private copies: no shared access. */
+void dshq_mpsc_producer_counts(const struct dshq_mpsc_producer *p,
+                               struct dshq_producer_counts *out);
 void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p);
 /* Reserves the next position of the ring; as dshq_lane_claim.  A second
  * claim before commit returns the same slot again. */
 int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns,
                     struct dshq_slot *out);
 int dshq_mpsc_commit(struct dshq_mpsc_producer *p);
+/* Batch claim: reserves up to max consecutive slots with one reservation
+ * (as many as there is room for, at least 1; a full ring is handled as in
+ * dshq_mpsc_claim) and fills slots[0..*count-1].  Fill them all, then
+ * dshq_mpsc_commit_batch publishes them together (one wake-up).  The
+ * consumer sees them as ordinary slots.  -EINVAL for max 0. */
+int dshq_mpsc_claim_batch(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_ns,
+                          struct dshq_slot *slots, uint32_t *count);
+int dshq_mpsc_commit_batch(struct dshq_mpsc_producer *p);
 
 int dshq_mpsc_consumer_open(void *section, uint64_t size,
                             struct dshq_mpsc_consumer **out);
@@ -315,6 +365,25 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns,
                    struct dshq_slot *out);
 /* Releases polled slots in poll order (-EINVAL otherwise). */
 int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s);
+/* Batch poll: the next committed slot as dshq_mpsc_poll (waiting up to
+ * timeout_ns), then as many of the following ones as are committed already,
+ * up to max, into slots[0..*count-1].  -EINVAL for max 0. */
+int dshq_mpsc_poll_batch(struct dshq_mpsc_consumer *c, uint32_t max, int64_t timeout_ns,
+                         struct dshq_slot *slots, uint32_t *count);
+/* Releases every polled slot up to and including `last` (one store of the
+ * tail for the lot).  -EINVAL when last is not a polled, unreleased slot. */
+int dshq_mpsc_release_upto(struct dshq_mpsc_consumer *c, const struct dshq_slot *last);
+
+/* Short path, as for lanes:
+ *   consumer (creator):  dshq_mpsc_create("records", &params, &c);
+ *   producer:            dshq_mpsc_producer_attach("records", id, &p);
+ *                        (id: its identity 0..producers-1, or DSHQ_MPSC_ANY) */
+#define DSHQ_MPSC_SECTION "mpsc"
+int dshq_mpsc_create(const char *name, const struct dshq_ring_params *p,
+                     struct dshq_mpsc_consumer **out);
+int dshq_mpsc_producer_attach(const char *name, uint32_t id,
+                              struct dshq_mpsc_producer **out);
+int dshq_mpsc_consumer_attach(const char *name, struct dshq_mpsc_consumer **out);
 
 /* Read-only counters.  per_producer[i] gets entry i (owner_pid, alive,
  * committed, dropped, blocked, reclaims; other fields 0). */

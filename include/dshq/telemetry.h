@@ -45,8 +45,8 @@
 #include "dshq/error.h"
 
 #define DSHQ_TELEMETRY_MAGIC 0x454c4554u /* "TELE" in memory order (LE) */
-#define DSHQ_TELEMETRY_VERSION 1u
-#define DSHQ_TELEMETRY_SHAPE_STRING "telemetry/v1;ctrl=128;slot=64;blob=u64words"
+#define DSHQ_TELEMETRY_VERSION 2u
+#define DSHQ_TELEMETRY_SHAPE_STRING "telemetry/v2;ctrl=128;slot=64;blob=u64words"
 #define DSHQ_TELEMETRY_MAX_BLOB (1u << 20)
 #define DSHQ_TELEMETRY_MAX_SLOTS 4096u
 /* A reader gives up (-EAGAIN) after this many torn copies in a row. */
@@ -61,9 +61,9 @@ struct dshq_telemetry_ctrl {
     uint32_t slot_count;          /*  12: heartbeat slots */
     uint64_t blob_offset;         /*  16: from the section start, 64-aligned */
     uint64_t slots_offset;        /*  24: from the section start, 64-aligned */
-    _Atomic int32_t writer_pid;   /*  32: the process holding the writer role (0: none) */
-    uint32_t reserved0;           /*  36: zero */
-    _Atomic uint64_t writer_start_ticks; /* 40: its start time (pid reuse) */
+    _Atomic uint64_t writer;      /*  32: owner word of the writer role (0: none);
+                                   * pid | start time << 32, one word (v2) */
+    uint64_t reserved0;           /*  40: zero */
     uint64_t reserved1[2];        /*  48: zero */
     /* line 1: the seqlock and what it guards besides the blob */
     _Atomic uint64_t seq;         /*  64: even: stable; odd: being written; /2 = publications */
@@ -78,12 +78,11 @@ struct dshq_telemetry_ctrl {
  * slot's own seqlock seq; heartbeat_ns and beats are single-writer values
  * stored relaxed by the owner. */
 struct dshq_heartbeat_slot {
-    _Atomic int32_t owner;        /*   0: pid holding the slot (0: free); CAS to claim */
-    _Atomic uint32_t seq;         /*   4: even: identity stable; odd: being rewritten */
-    _Atomic uint32_t role;        /*   8: application-defined (0: none) */
-    _Atomic uint32_t index;       /*  12: e.g. worker number */
-    _Atomic int32_t pid;          /*  16: the registered process (0: slot empty) */
-    uint32_t reserved0;           /*  20: zero */
+    _Atomic uint64_t owner;       /*   0: owner word holding the slot (0: free), v2 */
+    _Atomic uint32_t seq;         /*   8: even: identity stable; odd: being rewritten */
+    _Atomic uint32_t role;        /*  12: application-defined (0: none) */
+    _Atomic uint32_t index;       /*  16: e.g. worker number */
+    _Atomic int32_t pid;          /*  20: the registered process (0: slot empty) */
     _Atomic uint64_t start_ticks; /*  24: its start time (pid reuse) */
     _Atomic uint64_t registered_ns; /* 32: CLOCK_MONOTONIC at register */
     _Atomic uint64_t heartbeat_ns;  /* 40: CLOCK_MONOTONIC of the last beat */
@@ -126,6 +125,9 @@ struct dshq_heartbeat {
 /* Section bytes (0 if blob_capacity or slots is out of range).  The blob
  * capacity is rounded up to a multiple of 64. */
 uint64_t dshq_telemetry_bytes(uint32_t blob_capacity, uint32_t slots);
+/* The same, saying why a size is refused: 0 and *bytes (may be NULL), or
+ * DSHQ_EBLOBSIZE / DSHQ_ESLOTCOUNT (dshq_strerror names the range). */
+int dshq_telemetry_bytes_check(uint32_t blob_capacity, uint32_t slots, uint64_t *bytes);
 uint64_t dshq_telemetry_shape_hash(void);
 
 /* Creator only, before the region is READY.  -EINVAL, -ENOSPC. */
@@ -175,9 +177,8 @@ _Static_assert(offsetof(struct dshq_telemetry_ctrl, blob_capacity) == 8, "abi");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, slot_count) == 12, "abi");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, blob_offset) == 16, "abi");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, slots_offset) == 24, "abi");
-_Static_assert(offsetof(struct dshq_telemetry_ctrl, writer_pid) == 32, "abi");
-_Static_assert(offsetof(struct dshq_telemetry_ctrl, reserved0) == 36, "abi");
-_Static_assert(offsetof(struct dshq_telemetry_ctrl, writer_start_ticks) == 40, "abi");
+_Static_assert(offsetof(struct dshq_telemetry_ctrl, writer) == 32, "abi");
+_Static_assert(offsetof(struct dshq_telemetry_ctrl, reserved0) == 40, "abi");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, reserved1) == 48, "abi");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, seq) == 64, "seqlock line");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, shape_hash) == 72, "abi");
@@ -187,11 +188,10 @@ _Static_assert(offsetof(struct dshq_telemetry_ctrl, published_ns) == 88, "abi");
 _Static_assert(offsetof(struct dshq_telemetry_ctrl, reserved2) == 96, "abi");
 _Static_assert(sizeof(struct dshq_heartbeat_slot) == 64, "a heartbeat slot is one line");
 _Static_assert(offsetof(struct dshq_heartbeat_slot, owner) == 0, "abi");
-_Static_assert(offsetof(struct dshq_heartbeat_slot, seq) == 4, "abi");
-_Static_assert(offsetof(struct dshq_heartbeat_slot, role) == 8, "abi");
-_Static_assert(offsetof(struct dshq_heartbeat_slot, index) == 12, "abi");
-_Static_assert(offsetof(struct dshq_heartbeat_slot, pid) == 16, "abi");
-_Static_assert(offsetof(struct dshq_heartbeat_slot, reserved0) == 20, "abi");
+_Static_assert(offsetof(struct dshq_heartbeat_slot, seq) == 8, "abi");
+_Static_assert(offsetof(struct dshq_heartbeat_slot, role) == 12, "abi");
+_Static_assert(offsetof(struct dshq_heartbeat_slot, index) == 16, "abi");
+_Static_assert(offsetof(struct dshq_heartbeat_slot, pid) == 20, "abi");
 _Static_assert(offsetof(struct dshq_heartbeat_slot, start_ticks) == 24, "abi");
 _Static_assert(offsetof(struct dshq_heartbeat_slot, registered_ns) == 32, "abi");
 _Static_assert(offsetof(struct dshq_heartbeat_slot, heartbeat_ns) == 40, "abi");

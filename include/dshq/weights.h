@@ -20,7 +20,13 @@
  * dshq_weights_publish_commit in src/transport/weights.c and in
  * docs/channels.md; the byte map is in docs/abi.md.
  *
- * Setup (creator):
+ * Short path (a region of its own holding one weights channel):
+ *   creator:  dshq_weights_create("demo", nfloats, max_readers, &ch);
+ *   others:   dshq_weights_attach("demo", &ch);
+ *   then dshq_weights_writer_attach / dshq_weights_reader_attach as below,
+ *   and dshq_weights_close(ch) (the creator's close removes the region).
+ *
+ * Setup in a region of several sections (creator):
  *   uint64_t bytes = dshq_weights_layout(params, readers);
  *   dshq_layout_add(&l, DSHQ_SECTION_WEIGHTS, "policy", DSHQ_WEIGHTS_VERSION,
  *                   bytes, DSHQ_PAGE_ALIGN, shape_hash);
@@ -46,16 +52,34 @@
 #include "dshq/wait.h"
 
 #define DSHQ_WEIGHTS_MAGIC UINT64_C(0x3153544847575144) /* "DQWGHTS1" (LE) */
-#define DSHQ_WEIGHTS_VERSION 1         /* layout version of the section */
+#define DSHQ_WEIGHTS_VERSION 2         /* layout version of the section */
 #define DSHQ_WEIGHTS_MAX_READERS 62    /* so that R + 2 buffers fit a u64 mask */
 #define DSHQ_WEIGHTS_MAX_PARAMS (UINT64_C(1) << 36)
 #define DSHQ_WEIGHTS_NONE 0xffffffffu  /* "no buffer" in a pins half-word */
 
 /* Normal outcomes of dshq_weights_adopt (errors are negative). */
 enum {
-    DSHQ_WEIGHTS_SAME = 0, /* nothing newer: the view is the one held before */
-    DSHQ_WEIGHTS_NEW = 1,  /* the view now is a newer snapshot */
+    DSHQ_WEIGHTS_SAME = 0, /* nothing newer: the view is the newest complete snapshot */
+    DSHQ_WEIGHTS_NEW = 1,  /* the view now is a newer snapshot (the newest at some
+                            * moment during the call) */
+    DSHQ_WEIGHTS_BUSY = 2, /* a newer snapshot exists but was not adopted within
+                            * the call's bound (the writer kept moving and never
+                            * ran its help); the old view is kept: call again.
+                            * Not expected in practice: see weights.c. */
 };
+
+/* `current` (ctrl offset 120): the newest complete snapshot in one word, the
+ * point of publication for adopters: version << 8 | buffer; 0: none yet. */
+#define DSHQ_WEIGHTS_CUR_BUFFER(c) ((uint32_t)((c) & 0xffu))
+#define DSHQ_WEIGHTS_CUR_VERSION(c) ((c) >> 8)
+
+/* The pending half of a slot's pins word: buffer in bits 0..7 (0xff: none),
+ * DSHQ_WEIGHTS_GRANT when the writer put it there (a claim redirected to
+ * the writer's active buffer), a tag in bits 9..31 that the writer changes
+ * with every redirect (so a reader's compare-and-swap cannot be fooled by a
+ * buffer redirected away and back). */
+#define DSHQ_WEIGHTS_GRANT 0x100u
+#define DSHQ_WEIGHTS_PENDING_BUFFER(p) ((uint32_t)(p) & 0xffu)
 
 /* ------------------------------------------------------------- shared ABI */
 
@@ -94,11 +118,11 @@ struct dshq_weights_ctrl {
     _Atomic uint64_t shape_hash;   /*  96: shape of the newest snapshot */
     _Atomic uint64_t published_ns; /* 104: CLOCK_MONOTONIC of the last commit */
     uint64_t section_size;         /* 112: bytes the layout needs */
-    uint64_t reserved2;            /* 120: zero */
+    _Atomic uint64_t current;      /* 120: version << 8 | buffer (publication) */
     /* line 2: the writer's identity, wake-ups, cold counters */
     _Atomic uint64_t writer;       /* 128: owner word of the writer */
     struct dshq_event new_version; /* 136: notified after every commit */
-    _Atomic uint64_t claims_stolen;   /* 144: readers' pending claims taken back */
+    _Atomic uint64_t claims_stolen;   /* 144: readers' pending claims redirected */
     _Atomic uint64_t reclaims;        /* 152: reader slots taken from dead owners */
     _Atomic uint64_t writer_takeovers;/* 160: writers replaced after death */
     uint64_t reserved3[3];            /* 168: zero */
@@ -178,6 +202,32 @@ struct dshq_weights_stats {
 /* Bytes a weights section for param_count floats and max_readers readers
  * needs (a multiple of 4096); 0 when a value is out of range. */
 uint64_t dshq_weights_layout(uint64_t param_count, uint32_t max_readers);
+/* The same, saying why a value is refused: 0 and *bytes (may be NULL), or
+ * DSHQ_EPARAMCOUNT / DSHQ_EREADERS (dshq_strerror names the range). */
+int dshq_weights_layout_check(uint64_t param_count, uint32_t max_readers, uint64_t *bytes);
+
+/* ------------------------------------------------------------- short path */
+
+#define DSHQ_WEIGHTS_SECTION "weights" /* section name used by the short path */
+
+struct dshq_weights; /* process-local channel handle */
+
+/* Creates the region NAME (a leading '/' is accepted; a stale region of a
+ * dead creator is replaced) holding one weights channel of nfloats floats
+ * and max_readers reader slots, ready for attachers, and opens it.  The
+ * shape hash is dshq_weights_shape_hash(nfloats).  DSHQ_EPARAMCOUNT /
+ * DSHQ_EREADERS for sizes out of range, -EEXIST when a live region has the
+ * name, or a region error.  dshq_weights_close destroys the region (mapped
+ * attachers keep theirs until they close). */
+int dshq_weights_create(const char *name, uint64_t nfloats, uint32_t max_readers,
+                        struct dshq_weights **out);
+/* Attaches to the region NAME and opens its weights channel (the section
+ * dshq_weights_create made, or else the region's first weights section).
+ * DSHQ_ENOTREADY while its creator is still initializing it (try again),
+ * -ENOENT when there is none.  dshq_weights_close detaches. */
+int dshq_weights_attach(const char *name, struct dshq_weights **out);
+/* The shape hash of the short path: "weights/v2;params=N". */
+uint64_t dshq_weights_shape_hash(uint64_t nfloats);
 
 /* Creator: initializes the section (size >= dshq_weights_layout) before the
  * region is marked ready; shape_hash is the initial shape (the writer may
@@ -197,6 +247,8 @@ struct dshq_weights_reader;
  * only, so it works on a read-only mapping.  DSHQ_ECORRUPT for a block that
  * does not hold together, DSHQ_EABIMAJOR for another layout version. */
 int dshq_weights_open(void *section, uint64_t size, struct dshq_weights **out);
+/* Frees the handle; for a handle of the short path also detaches from (or,
+ * for its creator, destroys) the region. */
 void dshq_weights_close(struct dshq_weights *ch);
 uint64_t dshq_weights_param_count(const struct dshq_weights *ch);
 /* The newest published version (0: none yet); one relaxed load. */
@@ -258,13 +310,17 @@ int dshq_weights_reader_attach(struct dshq_weights *ch, uint64_t expected_shape,
 /* Releases the view and the slot; frees rd. */
 void dshq_weights_reader_detach(struct dshq_weights_reader *rd);
 
-/* Adopts the newest snapshot: O(1), no copy.  Fills *view with the reader's
- * view after the call and returns DSHQ_WEIGHTS_NEW (the view changed: the
- * previous one must no longer be read) or DSHQ_WEIGHTS_SAME (nothing newer,
- * or a commit is in flight; view->params is NULL before the first publish).
- * DSHQ_ESHAPE: the newest snapshot has another shape than expected; -EAGAIN:
- * the writer published during every one of a bounded number of attempts.
- * On every error *view is the view held before, unchanged and still valid. */
+/* Adopts the newest complete snapshot: O(1), no copy, whatever the writer
+ * does (a commit in flight never hides the snapshot before it, and a writer
+ * publishing without pause helps a reader it outruns).  Fills *view with the
+ * reader's view after the call and returns DSHQ_WEIGHTS_NEW (the view
+ * changed: the previous one must no longer be read; its version is at least
+ * the newest published when the call began), DSHQ_WEIGHTS_SAME (nothing
+ * newer; view->params is NULL before the first publish) or
+ * DSHQ_WEIGHTS_BUSY (newer exists, not adopted within the bound: call
+ * again).  DSHQ_ESHAPE: the newest snapshot has another shape than expected.
+ * On every outcome but NEW *view is the view held before, unchanged and
+ * still valid. */
 int dshq_weights_adopt(struct dshq_weights_reader *rd, struct dshq_weights_view *view);
 /* Drops the view (the buffer returns to the writer); the slot stays. */
 void dshq_weights_release(struct dshq_weights_reader *rd);
@@ -292,7 +348,7 @@ _Static_assert(offsetof(struct dshq_weights_ctrl, step_counter) == 88, "abi");
 _Static_assert(offsetof(struct dshq_weights_ctrl, shape_hash) == 96, "abi");
 _Static_assert(offsetof(struct dshq_weights_ctrl, published_ns) == 104, "abi");
 _Static_assert(offsetof(struct dshq_weights_ctrl, section_size) == 112, "abi");
-_Static_assert(offsetof(struct dshq_weights_ctrl, reserved2) == 120, "abi");
+_Static_assert(offsetof(struct dshq_weights_ctrl, current) == 120, "abi");
 _Static_assert(offsetof(struct dshq_weights_ctrl, writer) == 128, "abi: cold line");
 _Static_assert(offsetof(struct dshq_weights_ctrl, new_version) == 136, "abi");
 _Static_assert(offsetof(struct dshq_weights_ctrl, claims_stolen) == 144, "abi");

@@ -11,6 +11,7 @@
 #include "cli/host.h"
 #include "cli/util.h"
 #include "run/chunk_rollout.h"
+#include "mpi/mpi_stats.h"
 #include "run/metrics.h"
 
 static void top_print(FILE *f, const struct run *run, const struct metrics *m, int ansi)
@@ -71,6 +72,7 @@ static void top_print(FILE *f, const struct run *run, const struct metrics *m, i
             atomic_load_explicit(&fl->verify, memory_order_relaxed) ? "" : " (verify off)",
             (unsigned long long)skipped,
             atomic_load_explicit(&fl->failed, memory_order_relaxed) ? "   TRAINER FAILED" : "");
+    mpi_stats_print(f, run->region_name); /* --mpi: one line per remote rank */
     fprintf(f, "  heartbeats:");
     for (int i = 0; i < n; i++) {
         int stalled = hb[i].role == METRICS_ROLE_WORKER && hb[i].alive == DSHQ_CREATOR_ALIVE &&

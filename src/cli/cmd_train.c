@@ -33,6 +33,9 @@ enum {
     OPT_EVAL_GREEDY,
     OPT_VERIFY_CHUNKS,
     OPT_CKPT_EVERY,
+    OPT_MPI,
+    OPT_MPI_WEIGHTS_MS,
+    OPT_MPI_LOST_S,
 };
 
 static const struct {
@@ -68,6 +71,13 @@ static const struct {
      "single-process: seconds of training between evaluations (default 5; 0 off)"},
     {"eval-greedy", no_argument, OPT_EVAL_GREEDY, NULL,
      "evaluate the argmax policy instead of sampling"},
+    {"mpi", no_argument, OPT_MPI, NULL,
+     "one rank of `mpirun -np K dshq train --mpi`: rank 0 trains, the others send chunks "
+     "(docs/scale-out.md)"},
+    {"mpi-weights-ms", required_argument, OPT_MPI_WEIGHTS_MS, "T",
+     "--mpi: send the newest weights at most every T ms (default 0: every version)"},
+    {"mpi-lost-s", required_argument, OPT_MPI_LOST_S, "S",
+     "--mpi: a rank silent for S s is lost: the run stops with a checkpoint (default 10)"},
 };
 #define N_HOST (sizeof host_opts / sizeof host_opts[0])
 
@@ -207,6 +217,13 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
         case OPT_CKPT_EVERY:
             a->checkpoint_every = cli_parse_double("train", "--checkpoint-every", optarg, 0, 1e7);
             break;
+        case OPT_MPI: a->mpi = 1; break;
+        case OPT_MPI_WEIGHTS_MS:
+            a->mpi_weights_ms = cli_parse_double("train", "--mpi-weights-ms", optarg, 0, 1e6);
+            break;
+        case OPT_MPI_LOST_S:
+            a->mpi_lost_s = cli_parse_double("train", "--mpi-lost-s", optarg, 0.5, 1e6);
+            break;
         case OPT_EVAL_EPISODES:
             a->eval_episodes = (int)cli_parse_int("train", "--eval-episodes", optarg, 0, 1000000);
             break;
@@ -217,6 +234,10 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
     }
     if (optind < argc) {
         fprintf(stderr, "dshq train: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (a->single_process && a->mpi) {
+        fprintf(stderr, "dshq train: --mpi needs the multi-process run (drop --single-process)\n");
         return 2;
     }
     if (a->single_process && (a->show || a->keep || a->resume)) {
@@ -241,6 +262,10 @@ int cmd_train(int argc, char **argv)
     if (exit_now)
         return rc;
     struct run_start start = {0};
+    /* --mpi: only rank 0 reads the checkpoint; the others take its settings. */
+    const char *mpi_rank = getenv("OMPI_COMM_WORLD_RANK");
+    if (a.mpi && mpi_rank && strcmp(mpi_rank, "0"))
+        a.resume = NULL;
     if (a.resume && (rc = train_apply_resume(&a, &start)))
         return rc;
     if (a.print_config) {

@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "cli/host.h"
 #include "cli/train.h"
+#include "mpi/mpi_host.h"
 #include "cli/util.h"
 #include "rl/train_loop.h"
 #include "run/checkpoint.h"
@@ -148,6 +149,16 @@ int train_launch(struct train_args *a, const struct run_start *start)
         fprintf(stderr, "dshq train: cannot create %s: %s\n", a->checkpoint_dir, strerror(errno));
         return 1;
     }
+    /* --mpi (src/mpi): rank 0 gets a lane per remote rank; the others fork
+     * no trainer and forward their chunks.  n_local: workers forked here. */
+    static struct mpi_plan mp;
+    uint32_t n_local = a->cfg.workers;
+    if (a->mpi) {
+        if ((rc = mpi_host_plan(a, &mp)))
+            return rc;
+        n_local = mp.n_local;
+    }
+    const int remote_rank = a->mpi && mp.rank > 0;
     static struct run run;
     rc = run_create(&run, a->run_name, &a->cfg, start);
     if (rc == -EEXIST) {
@@ -195,13 +206,13 @@ int train_launch(struct train_args *a, const struct run_start *start)
                               .quiet = a->quiet || a->show,
                               .verify_chunks = a->verify_chunks};
     host_chaos_from_env();
-    pid_t trainer = host_spawn_trainer(&run, &to);
+    pid_t trainer = remote_rank ? -1 : host_spawn_trainer(&run, &to);
     pid_t workers[RUN_MAX_WORKERS];
     static struct run_restarts restarts[RUN_MAX_WORKERS];
     memset(restarts, 0, sizeof restarts);
     uint32_t stalls = 0;
     int crash_loop = 0;
-    for (uint32_t i = 0; i < c->workers; i++)
+    for (uint32_t i = 0; i < n_local; i++)
         workers[i] = host_spawn_worker(&run, i, 0);
     pid_t show = -1;
     if (a->show) {
@@ -215,7 +226,9 @@ int train_launch(struct train_args *a, const struct run_start *start)
     int beat = -1;
     if (dshq_telemetry_attach(run.telemetry_mem, run.telemetry_size, 0, &tel) == 0)
         beat = dshq_telemetry_register(tel, METRICS_ROLE_LAUNCHER, 0);
-    int trainer_code = -1, alive = 1 + (int)c->workers + (show > 0);
+    int trainer_code = -1, alive = !remote_rank + (int)n_local + (show > 0);
+    if (a->mpi && mpi_host_start(&run, &mp))
+        run_stop(run.blk);
     uint64_t stop_at = 0, last_stall_check = dshq_now_ns(), last_tick = dshq_now_ns();
     /* The launcher's own watch over --seconds (its private copy of the
      * config): training time, pauses excluded, past the budget plus a grace
@@ -246,7 +259,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
             int nb = dshq_telemetry_heartbeats(run.telemetry_mem, run.telemetry_size, hb,
                                                RUN_MAX_WORKERS + 16);
             for (int k = 0; k < nb; k++)
-                if (hb[k].role == METRICS_ROLE_WORKER && hb[k].index < c->workers &&
+                if (hb[k].role == METRICS_ROLE_WORKER && hb[k].index < n_local &&
                     hb[k].pid == workers[hb[k].index] && hb[k].alive == DSHQ_CREATOR_ALIVE &&
                     hb[k].age_ns > (uint64_t)RUN_WORKER_STALL_S * 1000000000ull) {
                     fprintf(stderr, "dshq train: worker %u (pid %d) stalled: no heartbeat for "
@@ -263,8 +276,9 @@ int train_launch(struct train_args *a, const struct run_start *start)
             stop_at = dshq_now_ns();
         if (stop_at && dshq_now_ns() - stop_at > 15000000000ull) {
             fprintf(stderr, "dshq train: processes did not stop within 15 s; killing them\n");
-            kill(trainer, SIGKILL);
-            for (uint32_t i = 0; i < c->workers; i++)
+            if (trainer > 0)
+                kill(trainer, SIGKILL);
+            for (uint32_t i = 0; i < n_local; i++)
                 kill(workers[i], SIGKILL);
             if (show > 0)
                 kill(show, SIGKILL);
@@ -285,7 +299,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
                 run_stop(run.blk);
             continue;
         }
-        for (uint32_t i = 0; i < c->workers; i++) {
+        for (uint32_t i = 0; i < n_local; i++) {
             if (workers[i] != pid)
                 continue;
             uint32_t recent = run_stopping(&run) ? 0 : run_restarts_note(&restarts[i], dshq_now_ns());
@@ -312,6 +326,12 @@ int train_launch(struct train_args *a, const struct run_start *start)
         if (beat >= 0)
             dshq_telemetry_unregister(tel, beat);
         dshq_telemetry_detach(tel);
+    }
+    int mpi_code = a->mpi ? mpi_host_finish(&run, &mp) : 0;
+    if (remote_rank) {
+        host_install_signals(NULL);
+        run_destroy(&run);
+        return mpi_code;
     }
 
     /* Summary: counters from the telemetry, final weights from the channel. */
@@ -344,6 +364,8 @@ int train_launch(struct train_args *a, const struct run_start *start)
         snprintf(why, sizeof why, "a worker was crash-looping");
     else if (host_interrupted)
         snprintf(why, sizeof why, "interrupted by a signal");
+    else if (mpi_code)
+        snprintf(why, sizeof why, "the MPI ranks did not finish cleanly (see above)");
     else if (!tel_ok)
         snprintf(why, sizeof why, "its telemetry is unreadable (%s)", dshq_strerror(trc));
     int ok = why[0] == 0;
@@ -391,7 +413,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
         printf("  control refused     %llu message%s (out of range)\n",
                (unsigned long long)refused, refused == 1 ? "" : "s");
     uint64_t total_restarts = 0;
-    for (uint32_t i = 0; i < c->workers; i++)
+    for (uint32_t i = 0; i < n_local; i++)
         total_restarts += restarts[i].total;
     if (total_restarts || stalls)
         printf("  worker restarts     %llu (%u stalled)\n", (unsigned long long)total_restarts,
@@ -422,7 +444,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
         run_detach(&run);
     else
         run_destroy(&run);
-    if (ok)
+    if (ok && mpi_code == 0)
         return 0;
-    return host_interrupted && !trainer_code && !failed ? 130 : 1;
+    return host_interrupted && !trainer_code && !failed && mpi_code == 0 ? 130 : 1;
 }

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"show", cmd_show, "watch a running training's newest policy play, live"},
     {"top", cmd_top, "a running training's telemetry, live"},
     {"ctl", cmd_ctl, "pause, resume, stop or tune a running training"},
+    {"serve", cmd_serve, "serve the browser page (make web) on 127.0.0.1, cross-origin isolated"},
     {"eval", cmd_eval, "play a checkpoint against a baseline"},
     {"plot", cmd_plot, "draw a run's learning curve (metrics JSON lines) as an SVG"},
     {"demo", cmd_demo, "play a Ball Drill match between baselines (terminal, or headless stats)"},

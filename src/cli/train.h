@@ -23,6 +23,9 @@ struct train_args {
     const char *metrics;
     int verify_chunks;          /* --verify-chunks */
     double checkpoint_every;    /* --checkpoint-every (default RUN_CHECKPOINT_EVERY_S) */
+    int mpi;                    /* --mpi: one rank of an mpirun job (src/mpi) */
+    double mpi_weights_ms;      /* --mpi-weights-ms: at most one weights message per T ms */
+    double mpi_lost_s;          /* --mpi-lost-s: a rank silent this long is lost (default 10) */
 };
 
 /* Parses argv.  Returns 0 (go on), or with *exit_now the exit code (0 after

@@ -14,6 +14,8 @@ static void show_adopt(struct show_sim *s, uint64_t now, int force)
     if (!force && dshq_weights_version(s->wch) == s->view.version &&
         now - s->last_check_ns < 1000000000u)
         return;
+    if (!force && s->min_swap_ns && s->adopted_ns && now - s->adopted_ns < s->min_swap_ns)
+        return; /* a host's limit on the swap rate (the page's setting) */
     s->last_check_ns = now;
     int rc = dshq_weights_adopt(s->rd, &s->view);
     if (rc == DSHQ_WEIGHTS_NEW) {

@@ -52,6 +52,7 @@ struct show_sim {
     int human_left;      /* decisions the last human action still holds */
     int versions;        /* adoptions of a new version */
     uint64_t adopted_ns; /* when the current view was adopted */
+    uint64_t min_swap_ns; /* 0: adopt each new version at once; else at most one swap per this */
     uint64_t last_check_ns, last_ns;
     double speed, acc;
     int paused;

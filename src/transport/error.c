@@ -23,6 +23,11 @@ const char *dshq_strerror(int rc)
     case DSHQ_ECORRUPT: return "channel control block is corrupt";
     case DSHQ_ELIMIT: return "a fixed limit was reached";
     case DSHQ_EDEAD: return "peer process died";
+    case DSHQ_EPARAMCOUNT: return "weights: param_count must be 1 to 2^36 floats";
+    case DSHQ_EREADERS: return "weights: max_readers must be 1 to 62";
+    case DSHQ_ECAPACITY: return "mailbox: capacity must be a power of two from 2 to 2^20";
+    case DSHQ_EBLOBSIZE: return "telemetry: blob capacity must be 1 to 2^20 bytes";
+    case DSHQ_ESLOTCOUNT: return "telemetry: at most 4096 heartbeat slots";
     default: break;
     }
     if (rc < 0 && rc > -DSHQ_EBASE)

@@ -38,7 +38,7 @@
  * moves only after the slot is complete, so a producer killed between claim
  * and commit exposes nothing: its half-written slot lies above head and is
  * overwritten by whoever takes the lane over.  Ownership is one owner word
- * (pid + start time, ring_common.h) taken by CAS; a new producer takes a
+ * (pid + start time, transport/owner.h) taken by one CAS; a new producer takes a
  * lane whose owner is dead, counts the takeover, and counts the abandoned
  * claim when `claimed` shows one.  The consumer restarts the same way: its
  * replacement starts reading at tail, so polled-but-unreleased slots are
@@ -52,6 +52,8 @@
 
 #include "dshq/error.h"
 #include "dshq/rollout.h"
+#include "transport/owner.h"
+#include "transport/perturb.h"
 #include "transport/ring_common.h"
 
 struct lanes_view {
@@ -73,6 +75,8 @@ struct dshq_lane_producer {
     uint64_t owner;        /* our owner word */
     uint64_t head;         /* private copy of lc->head: we are its only writer */
     uint64_t tail_cache;   /* last tail seen (P1) */
+    struct dshq_region *region; /* short path: the region this handle holds */
+    int creator;
 };
 
 struct dshq_lane_consumer {
@@ -83,6 +87,8 @@ struct dshq_lane_consumer {
     uint64_t *read;        /* [lane_count] next position to poll */
     uint64_t *tail;        /* [lane_count] private copy of lanes[i].tail */
     uint64_t *head_cache;  /* [lane_count] last head seen (C1) */
+    struct dshq_region *region; /* short path: the region this handle holds */
+    int creator;           /* 1: closing it destroys the region */
 };
 
 /* ----------------------------------------------------------------- layout */
@@ -194,36 +200,6 @@ static unsigned char *lane_slot(const struct lanes_view *v, uint32_t lane, uint6
     return v->slots + ((uint64_t)lane * v->capacity + (pos & v->mask)) * v->stride;
 }
 
-/* Takes an owner word: free (0) or held by a dead process.  Returns 0 when
- * it was free, 1 when taken over from a dead owner, -EBUSY when a live
- * process holds it. */
-static int owner_take(_Atomic uint64_t *word, uint64_t self)
-{
-    for (;;) {
-        /* O1: acquire pairs with O2 (the previous owner's release in close),
-         * so what it wrote while it owned the lane is visible to us. */
-        uint64_t cur = atomic_load_explicit(word, memory_order_acquire);
-        if (cur != 0 && ring_owner_alive(cur))
-            return -EBUSY;
-        /* O3: acq_rel — acquire as O1; release orders nothing of ours yet
-         * but keeps the takeover a single ordered step for the next taker. */
-        if (atomic_compare_exchange_strong_explicit(word, &cur, self, memory_order_acq_rel,
-                                                    memory_order_acquire))
-            return cur != 0;
-        /* Lost a race with another taker: look again. */
-    }
-}
-
-static void owner_drop(_Atomic uint64_t *word, uint64_t self)
-{
-    uint64_t cur = self;
-    /* O2: release pairs with O1 — our last head/claimed stores are visible
-     * to the next owner.  Fails harmlessly if someone took a lane they
-     * (wrongly) believed dead. */
-    atomic_compare_exchange_strong_explicit(word, &cur, 0, memory_order_release,
-                                            memory_order_relaxed);
-}
-
 /* --------------------------------------------------------------- producer */
 
 int dshq_lane_producer_open(void *section, uint64_t size, uint32_t lane,
@@ -242,9 +218,9 @@ int dshq_lane_producer_open(void *section, uint64_t size, uint32_t lane,
     p->lane = lane;
     p->lc = &v.lanes[lane];
     p->slots = lane_slot(&v, lane, 0);
-    p->owner = ring_owner_self();
+    p->owner = dshq_owner_self();
     p->cheap = ring_waker_cheap(v.wake_mode);
-    rc = owner_take(&p->lc->owner, p->owner);
+    rc = dshq_owner_take(&p->lc->owner, NULL);
     if (rc < 0) {
         free(p);
         return rc;
@@ -271,8 +247,11 @@ void dshq_lane_producer_close(struct dshq_lane_producer *p)
         return;
     if (p->claimed) /* relaxed: see claimed in open */
         atomic_store_explicit(&p->lc->claimed, p->head, memory_order_relaxed);
-    owner_drop(&p->lc->owner, p->owner);
+    dshq_owner_drop(&p->lc->owner);
+    struct dshq_region *r = p->region;
+    int creator = p->creator;
     free(p);
+    ring_short_release(r, creator); /* last: the section lives in it */
 }
 
 static int lane_has_room(void *arg)
@@ -307,6 +286,7 @@ int dshq_lane_claim(struct dshq_lane_producer *p, int64_t timeout_ns,
                 return DSHQ_RING_FULL;
         }
     }
+    DSHQ_PERTURB(); /* between the room check and the fill */
     if (!p->claimed) {
         p->claimed = 1;
         /* Relaxed: informative only (see open). */
@@ -335,10 +315,12 @@ int dshq_lane_commit(struct dshq_lane_producer *p)
         return -EINVAL;
     p->claimed = 0;
     p->head++;
+    DSHQ_PERTURB(); /* between the fill and its publication */
     /* P2: release pairs with C1 in poll: the slot's bytes before the head
      * that covers them.  It is also K1 of the wake protocol (seq_cst, or
      * release plus the sleeper's membarrier). */
     ring_publish(&p->lc->head, p->head, p->cheap);
+    DSHQ_PERTURB(); /* between K1 and K2 */
     ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
     return 0;
 }
@@ -362,14 +344,14 @@ int dshq_lane_consumer_open(void *section, uint64_t size, struct dshq_lane_consu
         rc = -ENOMEM;
         goto fail;
     }
-    c->owner = ring_owner_self();
+    c->owner = dshq_owner_self();
     c->cheap = ring_waker_cheap(v.wake_mode);
-    rc = owner_take(&v.ctrl->consumer, c->owner);
+    rc = dshq_owner_take(&v.ctrl->consumer, NULL);
     if (rc < 0)
         goto fail;
     for (uint32_t i = 0; i < v.lane_count; i++) {
-        /* Relaxed: we are the only writer of tail; O1/O3 ordered the dead
-         * consumer's last stores before us. */
+        /* Relaxed: we are the only writer of tail; the take (OW1, acquire)
+         * ordered the previous consumer's last stores before us. */
         c->tail[i] = atomic_load_explicit(&v.lanes[i].tail, memory_order_relaxed);
         c->read[i] = c->head_cache[i] = c->tail[i];
     }
@@ -387,11 +369,14 @@ void dshq_lane_consumer_close(struct dshq_lane_consumer *c)
 {
     if (!c)
         return;
-    owner_drop(&c->v.ctrl->consumer, c->owner);
+    dshq_owner_drop(&c->v.ctrl->consumer);
+    struct dshq_region *r = c->region;
+    int creator = c->creator;
     free(c->read);
     free(c->tail);
     free(c->head_cache);
     free(c);
+    ring_short_release(r, creator); /* last: the section lives in it */
 }
 
 /* One round-robin pass; 1 and *out when a lane had a committed slot. */
@@ -452,6 +437,7 @@ int dshq_lane_release(struct dshq_lane_consumer *c, const struct dshq_slot *s)
         return -EINVAL;
     struct dshq_lane_ctrl *lc = &c->v.lanes[i];
     c->tail[i] = s->seq + 1;
+    DSHQ_PERTURB(); /* between the reads of the slot and its release */
     /* C3: release pairs with P1: our reads of the slot are done before the
      * producer sees the room and overwrites it.  In block mode it is also
      * K1 of the wake protocol; drop mode has no sleepers. */
@@ -481,14 +467,14 @@ int dshq_lanes_stats(const void *section, uint64_t size, struct dshq_ring_stats 
     /* Relaxed loads throughout: a monitor's snapshot, each value a counter
      * read on its own; nothing is read through them. */
     uint64_t cw = atomic_load_explicit(&v.ctrl->consumer, memory_order_relaxed);
-    out->consumer_pid = cw ? ring_owner_pid(cw) : 0;
-    out->consumer_alive = ring_owner_alive(cw);
+    out->consumer_pid = cw ? dshq_owner_pid(cw) : 0;
+    out->consumer_alive = dshq_owner_alive(cw);
     for (uint32_t i = 0; i < v.lane_count; i++) {
         struct dshq_lane_ctrl *lc = &v.lanes[i];
         struct dshq_lane_stats s;
         uint64_t ow = atomic_load_explicit(&lc->owner, memory_order_relaxed);
-        s.owner_pid = ow ? ring_owner_pid(ow) : 0;
-        s.owner_alive = ring_owner_alive(ow);
+        s.owner_pid = ow ? dshq_owner_pid(ow) : 0;
+        s.owner_alive = dshq_owner_alive(ow);
         /* tail first: then head >= tail even if both move meanwhile. */
         s.consumed = atomic_load_explicit(&lc->tail, memory_order_relaxed);
         s.committed = atomic_load_explicit(&lc->head, memory_order_relaxed);
@@ -508,4 +494,69 @@ int dshq_lanes_stats(const void *section, uint64_t size, struct dshq_ring_stats 
             per_lane[i] = s;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------- short path */
+
+int dshq_lanes_create(const char *name, const struct dshq_ring_params *p,
+                      struct dshq_lane_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_create(name, DSHQ_SECTION_LANES, DSHQ_LANES_SECTION, dshq_lanes_size(p),
+                               p, dshq_lanes_init, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_lane_consumer_open(sec, size, out)) || (rc = dshq_region_mark_ready(r))) {
+        if (!rc)
+            dshq_lane_consumer_close(*out);
+        dshq_region_destroy(r);
+        return rc;
+    }
+    (*out)->region = r;
+    (*out)->creator = 1;
+    return 0;
+}
+
+int dshq_lane_producer_attach(const char *name, uint32_t lane, struct dshq_lane_producer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_LANES, DSHQ_LANES_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_lane_producer_open(sec, size, lane, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+int dshq_lane_consumer_attach(const char *name, struct dshq_lane_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_LANES, DSHQ_LANES_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_lane_consumer_open(sec, size, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+void dshq_lane_producer_counts(const struct dshq_lane_producer *p,
+                               struct dshq_producer_counts *out)
+{
+    /* Relaxed loads of our own lane's producer line (we are the only
+     * writer of these counters): no other lane, no liveness probe. */
+    out->committed = p->head;
+    out->dropped = atomic_load_explicit(&p->lc->dropped, memory_order_relaxed);
+    out->blocked = atomic_load_explicit(&p->lc->blocked, memory_order_relaxed);
 }

@@ -33,7 +33,9 @@
 
 #include "dshq/hash.h"
 #include "dshq/mailbox.h"
+#include "transport/owner.h"
 #include "dshq/region.h"
+#include "transport/perturb.h"
 
 struct dshq_mailbox {
     struct dshq_mailbox_ctrl *ctrl;
@@ -54,12 +56,20 @@ static int pow2_ok(uint32_t c)
     return c >= 2 && c <= DSHQ_MAILBOX_MAX_CAPACITY && (c & (c - 1)) == 0;
 }
 
-uint64_t dshq_mailbox_bytes(uint32_t capacity)
+int dshq_mailbox_bytes_check(uint32_t capacity, uint64_t *bytes)
 {
     if (!pow2_ok(capacity))
-        return 0;
-    return sizeof(struct dshq_mailbox_ctrl) +
-           (uint64_t)capacity * sizeof(struct dshq_mailbox_slot);
+        return DSHQ_ECAPACITY;
+    if (bytes)
+        *bytes = sizeof(struct dshq_mailbox_ctrl) +
+                 (uint64_t)capacity * sizeof(struct dshq_mailbox_slot);
+    return 0;
+}
+
+uint64_t dshq_mailbox_bytes(uint32_t capacity)
+{
+    uint64_t bytes = 0;
+    return dshq_mailbox_bytes_check(capacity, &bytes) ? 0 : bytes;
 }
 
 uint64_t dshq_mailbox_shape_hash(void)
@@ -107,43 +117,21 @@ static int ctrl_check(const void *mem, uint64_t size)
     return 0;
 }
 
-/* The claim on the consumer role: CAS consumer_pid 0 (or a dead pid) -> us. */
+/* The consumer role: one owner word (transport/owner.h): CAS from free or
+ * from the very word of a dead consumer, so of several processes taking over
+ * from a dead consumer at once exactly one wins.  Acquire (OW1) pairs with
+ * the release in consumer_give (OW2): we start from the head it left. */
 static int consumer_take(struct dshq_mailbox_ctrl *c)
 {
-    int32_t me = getpid();
-    for (int tries = 0; tries < 8; tries++) {
-        /* Acquire: pairs with the release store in consumer_give (or the CAS
-         * below in another taker) so that we start from the head it left. */
-        int32_t cur = atomic_load_explicit(&c->consumer_pid, memory_order_acquire);
-        if (cur == me)
-            return -EBUSY; /* another handle of this process holds it */
-        if (cur != 0) {
-            uint64_t ticks = atomic_load_explicit(&c->consumer_start_ticks,
-                                                  memory_order_relaxed); /* informative */
-            if (dshq_process_alive(cur, ticks) == DSHQ_CREATOR_ALIVE)
-                return -EBUSY;
-        }
-        /* Acq_rel: acquire as above; release pairs with the acquire load of
-         * whoever takes the role after us. */
-        if (atomic_compare_exchange_strong_explicit(&c->consumer_pid, &cur, me,
-                                                    memory_order_acq_rel,
-                                                    memory_order_relaxed)) {
-            /* Relaxed: only used to tell pid reuse apart; a reader that sees
-             * the old value for a moment judges by the pid alone. */
-            atomic_store_explicit(&c->consumer_start_ticks, dshq_process_start_ticks(me),
-                                  memory_order_relaxed);
-            return 0;
-        }
-    }
-    return -EBUSY;
+    int rc = dshq_owner_take(&c->consumer, NULL);
+    return rc < 0 ? rc : 0;
 }
 
 static void consumer_give(struct dshq_mailbox_ctrl *c)
 {
-    atomic_store_explicit(&c->consumer_start_ticks, 0, memory_order_relaxed);
-    /* Release: pairs with the acquire in consumer_take: the next consumer
-     * sees the head cursor and slot states we left. */
-    atomic_store_explicit(&c->consumer_pid, 0, memory_order_release);
+    /* OW2: release pairs with OW1 in consumer_take: the next consumer sees
+     * the head cursor and slot states we left. */
+    dshq_owner_drop(&c->consumer);
 }
 
 int dshq_mailbox_attach(void *mem, uint64_t size, unsigned flags,
@@ -228,6 +216,7 @@ int dshq_mailbox_claim(struct dshq_mailbox *mb, struct dshq_msg **msg)
             if (atomic_compare_exchange_strong_explicit(&s->state, &st, word,
                                                         memory_order_acq_rel,
                                                         memory_order_acquire)) {
+                DSHQ_PERTURB();
                 tail_help(c, pos);
                 /* Relaxed: the consumer reads it only to judge liveness; 0
                  * (reset at release, C3) means "judge by pid alone". */
@@ -296,6 +285,7 @@ int dshq_mailbox_commit(struct dshq_mailbox *mb, struct dshq_msg *msg)
     msg->sequence = ++mb->sequence;
     msg->sent_ns = dshq_now_ns();
     uint64_t expect = mb->claimed_word;
+    DSHQ_PERTURB();
     /* P4 release: pairs with C1: the record is complete before the state
      * says committed.  A CAS, not a store: if the consumer judged us dead
      * (C2) the slot is no longer ours and must not be touched. */
@@ -358,6 +348,7 @@ int dshq_mailbox_consume(struct dshq_mailbox *mb, const struct dshq_msg_kind *kn
         struct dshq_mailbox_slot *s = &mb->slots[pos & mb->mask];
         /* C1 acquire: pairs with P4 (commit) and P2 (claim). */
         uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+        DSHQ_PERTURB();
         if (st == pos + 1) {
             struct dshq_msg m = s->msg; /* plain: ours until C3 */
             /* Relaxed: ordered before the slot's release by C3. */
@@ -366,7 +357,7 @@ int dshq_mailbox_consume(struct dshq_mailbox *mb, const struct dshq_msg_kind *kn
             atomic_store_explicit(&s->state, pos + mb->mask + 1, memory_order_release);
             mb->head = pos + 1;
             /* Relaxed: only inspection tools read head; consumers take it over
-             * through the consumer_pid acquire/release. */
+             * through the consumer owner word acquire/release. */
             atomic_store_explicit(&c->head, pos + 1, memory_order_relaxed);
             int type_seen;
             if (kind_known(known, nknown, m.type, m.version, &type_seen)) {
@@ -406,6 +397,7 @@ int dshq_mailbox_wait(struct dshq_mailbox *mb, int64_t timeout_ns)
     if (!mb->consumer)
         return -EPERM;
     uint32_t e = dshq_event_prepare(&mb->ctrl->event);
+    DSHQ_PERTURB();
     struct dshq_mailbox_slot *s = &mb->slots[mb->head & mb->mask];
     /* Acquire: the same pairing as C1; only decides whether to sleep. */
     if (atomic_load_explicit(&s->state, memory_order_acquire) != mb->head)
@@ -432,7 +424,7 @@ int dshq_mailbox_stats(const void *mem, uint64_t size, struct dshq_mailbox_stats
     st->unknown_type = atomic_load_explicit(&c->unknown_type, memory_order_relaxed);
     st->unknown_version = atomic_load_explicit(&c->unknown_version, memory_order_relaxed);
     st->dead_skipped = atomic_load_explicit(&c->dead_skipped, memory_order_relaxed);
-    st->consumer_pid = atomic_load_explicit(&c->consumer_pid, memory_order_relaxed);
+    st->consumer_pid = dshq_owner_pid(atomic_load_explicit(&c->consumer, memory_order_relaxed));
     return 0;
 }
 

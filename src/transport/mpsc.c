@@ -48,6 +48,15 @@
  * verdict to the next check.  The skipped slot is given back with tail like
  * any other, and the dead producer's half-written bytes are never read.
  *
+ * Batches.  dshq_mpsc_claim_batch reserves n consecutive positions with
+ * one CAS (intent = the first); commit stores their commit words last to
+ * first, the first one last (P2, with the wake).  A consumer reaches a
+ * later position of a batch only after it saw the first one committed,
+ * and then (P2 release, C1 acquire) it sees the others too, so it can
+ * never be stuck inside a live batch; only the first position is ever
+ * waited for, and that is the intent.  If the holder dies, the first is
+ * skipped as above and each later one has no live intent: skipped too.
+ *
  * The cost per slot: one CAS on the shared reserve line, one release store
  * of the producer's intent (its own line), one release store of the commit
  * word, and the wake check; the consumer makes one acquire load per slot
@@ -58,6 +67,8 @@
 
 #include "dshq/error.h"
 #include "dshq/rollout.h"
+#include "transport/owner.h"
+#include "transport/perturb.h"
 #include "transport/ring_common.h"
 
 #define INTENT_NONE UINT64_MAX
@@ -65,6 +76,14 @@
  * checks its reserver's liveness, and how often it checks again. */
 #define DEAD_CHECK_NS (2 * 1000 * 1000)
 #define STUCK_SLICE_NS (5 * 1000 * 1000)
+
+/* Test hook: a test that compiles this file itself may define it to run
+ * code at a labelled step (to build an exact interleaving by hand).  The
+ * library never defines it. */
+#ifndef MPSC_TEST_HOOK
+#define MPSC_TEST_HOOK(step, producer) ((void)0)
+#endif
+enum { MPSC_STEP_FULL_BY_CACHE = 1 };
 
 struct mpsc_view {
     struct dshq_mpsc_ctrl *ctrl;
@@ -83,9 +102,12 @@ struct dshq_mpsc_producer {
     int claimed;
     int cheap;           /* wake: release stores (membarrier mode, registered) */
     uint64_t owner;
-    uint64_t pos;        /* the claimed position */
+    uint64_t pos;        /* the (first) claimed position */
+    uint32_t count;      /* positions claimed from pos (1, or a batch) */
     uint64_t tail_cache; /* last tail seen (P1) */
+    uint64_t guess;      /* where the next reservation probably starts */
     uint64_t committed, dropped, blocked; /* private copies: single writer */
+    struct dshq_region *region; /* short path: the region this handle holds */
 };
 
 struct dshq_mpsc_consumer {
@@ -96,7 +118,10 @@ struct dshq_mpsc_consumer {
     uint64_t tail;       /* private copy of ctrl->tail */
     uint64_t consumed, unblocked;
     uint64_t stuck_pos, stuck_since, last_check;
+    uint32_t misses;     /* zero-timeout polls that found nothing */
     uint8_t *skipped;    /* [capacity]: position read-ahead of tail was skipped */
+    struct dshq_region *region; /* short path: the region this handle holds */
+    int creator;         /* 1: closing it destroys the region */
 };
 
 /* ----------------------------------------------------------------- layout */
@@ -217,6 +242,12 @@ static unsigned char *mpsc_slot(const struct mpsc_view *v, uint64_t pos)
 
 int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_producer **out)
 {
+    return dshq_mpsc_producer_open_id(section, size, DSHQ_MPSC_ANY, out);
+}
+
+int dshq_mpsc_producer_open_id(void *section, uint64_t size, uint32_t id,
+                               struct dshq_mpsc_producer **out)
+{
     struct mpsc_view v;
     int rc = view_open(section, size, &v, NULL);
     if (rc)
@@ -225,28 +256,32 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
     if (!p)
         return -ENOMEM;
     p->v = v;
-    p->owner = ring_owner_self();
+    p->owner = dshq_owner_self();
     p->cheap = ring_waker_cheap(v.wake_mode);
     int took_dead = 0;
-    for (uint32_t i = 0; i < v.max_producers; i++) {
+    if (id != DSHQ_MPSC_ANY && id >= v.max_producers) {
+        free(p);
+        return -EINVAL;
+    }
+    int busy = 0;
+    for (uint32_t i = id == DSHQ_MPSC_ANY ? 0 : id;
+         i < (id == DSHQ_MPSC_ANY ? v.max_producers : id + 1); i++) {
         struct dshq_mpsc_entry *e = &v.entries[i];
-        /* O1: acquire pairs with O2 (release when an owner leaves). */
-        uint64_t cur = atomic_load_explicit(&e->owner, memory_order_acquire);
-        if (cur != 0 && ring_owner_alive(cur))
-            continue;
-        /* O3: acq_rel, as in lane.c: one ordered step per takeover. */
-        if (!atomic_compare_exchange_strong_explicit(&e->owner, &cur, p->owner,
-                                                     memory_order_acq_rel,
-                                                     memory_order_relaxed))
-            continue; /* someone else took it; try the next one */
+        /* Free, or held by a dead process: one CAS decides (owner.h, OW1:
+         * acquire pairs with the previous holder's drop, OW2). */
+        int took = dshq_owner_take(&e->owner, NULL);
+        if (took < 0) {
+            busy = 1;
+            continue; /* a live holder: try the next entry */
+        }
         p->e = e;
         p->index = i;
-        took_dead = cur != 0;
+        took_dead = took == DSHQ_OWNER_TOOK_OVER;
         break;
     }
     if (!p->e) {
         free(p);
-        return DSHQ_ELIMIT;
+        return id != DSHQ_MPSC_ANY && busy ? -EBUSY : DSHQ_ELIMIT;
     }
     struct dshq_mpsc_entry *e = p->e;
     /* I2: release, as I1: a dead predecessor's intent is replaced only
@@ -260,6 +295,8 @@ int dshq_mpsc_producer_open(void *section, uint64_t size, struct dshq_mpsc_produ
         atomic_fetch_add_explicit(&e->reclaims, 1, memory_order_relaxed);
     /* P1 (first): acquire pairs with C3. */
     p->tail_cache = atomic_load_explicit(&v.ctrl->tail, memory_order_acquire);
+    /* Relaxed: a guess (see claim). */
+    p->guess = atomic_load_explicit(&v.ctrl->reserve, memory_order_relaxed);
     *out = p;
     return 0;
 }
@@ -270,11 +307,11 @@ void dshq_mpsc_producer_close(struct dshq_mpsc_producer *p)
         return;
     /* I2: a claim we still hold is given up; release as I1. */
     atomic_store_explicit(&p->e->intent, INTENT_NONE, memory_order_release);
-    uint64_t cur = p->owner;
-    /* O2: release pairs with O1 of the entry's next owner. */
-    atomic_compare_exchange_strong_explicit(&p->e->owner, &cur, 0, memory_order_release,
-                                            memory_order_relaxed);
+    /* OW2: release pairs with OW1 of the entry's next owner. */
+    dshq_owner_drop(&p->e->owner);
+    struct dshq_region *r = p->region;
     free(p);
+    ring_short_release(r, 0); /* last: the section lives in it */
 }
 
 static int mpsc_has_room(void *arg)
@@ -295,31 +332,57 @@ static void counter_bump(_Atomic uint64_t *c, uint64_t *mine)
     atomic_store_explicit(c, ++*mine, memory_order_relaxed);
 }
 
-int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dshq_slot *out)
+/* Reserves 1..max consecutive positions (as many as there is room for, up
+ * to max); 0 with p->pos / p->count set, or DSHQ_RING_FULL. */
+static int claim_n(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_ns)
 {
     struct dshq_mpsc_ctrl *c = p->v.ctrl;
     uint64_t deadline = 0;
     int counted_block = 0;
+    if (max > p->v.capacity)
+        max = p->v.capacity;
     while (!p->claimed) {
-        /* Relaxed: a guess; the CAS below validates it. */
-        uint64_t r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
+        /* Our own last reservation's end: a guess the CAS below validates
+         * (a failed CAS returns the true value).  No load of `reserve`
+         * first: on the producers' hot line a load and then a CAS would
+         * cost two transfers of the line where the CAS alone costs one. */
+        uint64_t r = p->guess;
+        uint32_t n = 0;
         for (;;) {
-            if (r - p->tail_cache >= p->v.capacity) {
+            uint64_t used = r - p->tail_cache;
+            if (used >= p->v.capacity || (max > 1 && p->v.capacity - used < max)) {
+                MPSC_TEST_HOOK(MPSC_STEP_FULL_BY_CACHE, p);
+                DSHQ_PERTURB(); /* between the guess of r and the reload of tail */
                 /* P1: acquire pairs with C3. */
                 p->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
-                if (r - p->tail_cache >= p->v.capacity)
+                used = r - p->tail_cache;
+                if (used > (UINT64_C(1) << 63)) {
+                    /* tail is past r: while we were between the two loads
+                     * others reserved and the consumer released beyond r,
+                     * so r is stale (the unsigned difference wrapped).
+                     * Relaxed, as above: reserve >= the tail we just
+                     * acquired (a release of tail follows the commits of
+                     * the positions below it, each after its R1). */
+                    r = atomic_load_explicit(&c->reserve, memory_order_relaxed);
+                    continue;
+                }
+                if (used >= p->v.capacity)
                     break; /* full */
             }
+            n = p->v.capacity - (uint32_t)used < max ? p->v.capacity - (uint32_t)used : max;
             /* I1: release (see the essay): the consumer may only read this
              * intent once R1 below is visible to it. */
             atomic_store_explicit(&p->e->intent, r, memory_order_release);
+            DSHQ_PERTURB(); /* between I1 and R1 */
             /* R1: acq_rel; release pairs with C0 (the intent above is
              * visible to a consumer that sees reserve > r); acquire keeps
              * the chain of reservations ordered. */
-            if (atomic_compare_exchange_weak_explicit(&c->reserve, &r, r + 1,
+            if (atomic_compare_exchange_weak_explicit(&c->reserve, &r, r + n,
                                                       memory_order_acq_rel,
                                                       memory_order_relaxed)) {
                 p->pos = r;
+                p->count = n;
+                p->guess = r + n;
                 p->claimed = 1;
                 break;
             }
@@ -345,11 +408,41 @@ int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dsh
         if (!ring_sleep(&c->space, p->v.wake_mode, mpsc_has_room, p, deadline))
             return DSHQ_RING_FULL;
     }
-    out->data = mpsc_slot(&p->v, p->pos);
+    return 0;
+}
+
+static void slot_out(const struct dshq_mpsc_producer *p, uint64_t pos, struct dshq_slot *out)
+{
+    out->data = mpsc_slot(&p->v, pos);
     out->size = p->v.slot_size;
-    out->seq = p->pos;
+    out->seq = pos;
     out->lane = p->index;
     out->pad = 0;
+}
+
+int dshq_mpsc_claim(struct dshq_mpsc_producer *p, int64_t timeout_ns, struct dshq_slot *out)
+{
+    int rc = claim_n(p, 1, timeout_ns);
+    if (rc)
+        return rc;
+    DSHQ_PERTURB(); /* between R1 and the fill */
+    slot_out(p, p->pos, out);
+    return 0;
+}
+
+int dshq_mpsc_claim_batch(struct dshq_mpsc_producer *p, uint32_t max, int64_t timeout_ns,
+                          struct dshq_slot *slots, uint32_t *count)
+{
+    *count = 0;
+    if (max == 0 || !slots)
+        return -EINVAL;
+    int rc = claim_n(p, max, timeout_ns);
+    if (rc)
+        return rc;
+    uint32_t n = p->count < max ? p->count : max;
+    for (uint32_t i = 0; i < n; i++)
+        slot_out(p, p->pos + i, &slots[i]);
+    *count = n;
     return 0;
 }
 
@@ -368,13 +461,29 @@ int dshq_mpsc_commit(struct dshq_mpsc_producer *p)
     if (!p->claimed)
         return -EINVAL;
     p->claimed = 0;
+    DSHQ_PERTURB(); /* between the fill and its publication */
+    /* A batch is published last to first: the consumer takes positions in
+     * order, so it can only wait on the first one, and once it sees that
+     * (P2 below, acquire in C1) it also sees the later ones' words, stored
+     * before it with release order (P2b).  One wake per batch. */
+    for (uint32_t i = p->count; i-- > 1;)
+        atomic_store_explicit(&p->v.commits[(p->pos + i) & p->v.mask], p->pos + i + 1,
+                              memory_order_release); /* P2b: pairs with C1 */
     /* P2: release pairs with C1: the slot's bytes before its commit word.
      * Also K1 of the wake protocol (seq_cst, or release plus the sleeper's
      * membarrier). */
     ring_publish(&p->v.commits[p->pos & p->v.mask], p->pos + 1, p->cheap);
+    DSHQ_PERTURB(); /* between K1 and K2 */
     ring_wake(&p->v.ctrl->data_ready, p->cheap); /* K2-K4: pairs with S2 of a sleeping poll */
-    counter_bump(&p->e->committed, &p->committed);
+    /* Relaxed store of a private running total (see counter_bump). */
+    p->committed += p->count;
+    atomic_store_explicit(&p->e->committed, p->committed, memory_order_relaxed);
     return 0;
+}
+
+int dshq_mpsc_commit_batch(struct dshq_mpsc_producer *p)
+{
+    return dshq_mpsc_commit(p);
 }
 
 /* --------------------------------------------------------------- consumer */
@@ -394,22 +503,15 @@ int dshq_mpsc_consumer_open(void *section, uint64_t size, struct dshq_mpsc_consu
         free(c);
         return -ENOMEM;
     }
-    c->owner = ring_owner_self();
+    c->owner = dshq_owner_self();
     c->cheap = ring_waker_cheap(v.wake_mode);
-    /* O1/O3 as in lane.c: free, or held by a dead consumer. */
-    for (;;) {
-        uint64_t cur = atomic_load_explicit(&v.ctrl->consumer, memory_order_acquire);
-        if (cur != 0 && ring_owner_alive(cur)) {
-            free(c->skipped);
-            free(c);
-            return -EBUSY;
-        }
-        if (atomic_compare_exchange_strong_explicit(&v.ctrl->consumer, &cur, c->owner,
-                                                    memory_order_acq_rel,
-                                                    memory_order_acquire))
-            break;
+    /* Free, or held by a dead consumer (owner.h: one CAS, OW1). */
+    if (dshq_owner_take(&v.ctrl->consumer, NULL) < 0) {
+        free(c->skipped);
+        free(c);
+        return -EBUSY;
     }
-    /* Relaxed: we are the only writer of these now (O1/O3 ordered the
+    /* Relaxed: we are the only writer of these now (OW1 ordered the
      * previous consumer's last stores before us). */
     c->tail = c->read = atomic_load_explicit(&v.ctrl->tail, memory_order_relaxed);
     c->consumed = atomic_load_explicit(&v.ctrl->consumed, memory_order_relaxed);
@@ -423,12 +525,13 @@ void dshq_mpsc_consumer_close(struct dshq_mpsc_consumer *c)
 {
     if (!c)
         return;
-    uint64_t cur = c->owner;
-    /* O2: release pairs with O1 of the next consumer. */
-    atomic_compare_exchange_strong_explicit(&c->v.ctrl->consumer, &cur, 0,
-                                            memory_order_release, memory_order_relaxed);
+    /* OW2: release pairs with OW1 of the next consumer. */
+    dshq_owner_drop(&c->v.ctrl->consumer);
+    struct dshq_region *r = c->region;
+    int creator = c->creator;
     free(c->skipped);
     free(c);
+    ring_short_release(r, creator); /* last: the section lives in it */
 }
 
 static int committed_at(const struct mpsc_view *v, uint64_t pos)
@@ -460,10 +563,11 @@ static int reserver_dead(const struct mpsc_view *v, uint64_t pos)
          * the commit of pos that preceded it. */
         if (atomic_load_explicit(&e->intent, memory_order_acquire) != pos)
             continue;
-        /* Acquire pairs with O3 of a new owner of this entry. */
-        if (ring_owner_alive(atomic_load_explicit(&e->owner, memory_order_acquire)))
+        /* Acquire pairs with OW1 of a new owner of this entry. */
+        if (dshq_owner_alive(atomic_load_explicit(&e->owner, memory_order_acquire)))
             return 0;
     }
+    DSHQ_PERTURB(); /* between the scan and the re-check */
     /* Its reserver may have committed and moved on during the scan. */
     return !committed_at(v, pos);
 }
@@ -506,6 +610,19 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq
             out->pad = 0;
             return 0;
         }
+        /* Wait on the commit word alone first: `reserve` is the producers'
+         * hot line, and a consumer reading it at every miss would pull it
+         * away from them at every CAS.  It is read only once the spin is
+         * over (or at every 16th miss of a zero-timeout poll), which is
+         * all the dead-reservation check needs. */
+        struct poll_arg a = {c};
+        if (timeout_ns != 0 && !spun) {
+            spun = 1;
+            if (ring_spin(poll_ready, &a, deadline))
+                continue;
+        } else if (timeout_ns == 0 && (++c->misses & 15) != 0) {
+            return DSHQ_RING_EMPTY;
+        }
         /* C0: acquire pairs with R1: if pos is reserved, its reserver's
          * intent (I1) is visible to reserver_dead. */
         uint64_t reserved = atomic_load_explicit(&c->v.ctrl->reserve, memory_order_acquire);
@@ -526,12 +643,6 @@ int dshq_mpsc_poll(struct dshq_mpsc_consumer *c, int64_t timeout_ns, struct dshq
         }
         if (timeout_ns == 0)
             return DSHQ_RING_EMPTY;
-        struct poll_arg a = {c};
-        if (!spun) {
-            spun = 1;
-            if (ring_spin(poll_ready, &a, deadline))
-                continue;
-        }
         if (deadline != UINT64_MAX && dshq_now_ns() >= deadline)
             return DSHQ_RING_EMPTY;
         /* Sleep until a commit, the deadline, or (when stuck) the next
@@ -556,9 +667,60 @@ int dshq_mpsc_release(struct dshq_mpsc_consumer *c, const struct dshq_slot *s)
         t++;
     }
     c->tail = t;
+    DSHQ_PERTURB(); /* between the reads of the slot and its release */
     /* Relaxed: a counter with one writer, for monitors. */
     atomic_store_explicit(&c->v.ctrl->consumed, ++c->consumed, memory_order_relaxed);
     tail_publish(c);
+    return 0;
+}
+
+int dshq_mpsc_poll_batch(struct dshq_mpsc_consumer *c, uint32_t max, int64_t timeout_ns,
+                         struct dshq_slot *slots, uint32_t *count)
+{
+    *count = 0;
+    if (max == 0 || !slots)
+        return -EINVAL;
+    int rc = dshq_mpsc_poll(c, timeout_ns, &slots[0]);
+    if (rc)
+        return rc;
+    uint32_t n = 1;
+    /* The next ones only if committed already (C1 each): no waiting, no
+     * dead check; an uncommitted position ends the batch. */
+    while (n < max && c->read - c->tail < c->v.capacity && committed_at(&c->v, c->read)) {
+        uint64_t pos = c->read++;
+        slots[n].data = mpsc_slot(&c->v, pos);
+        slots[n].size = c->v.slot_size;
+        slots[n].seq = pos;
+        slots[n].lane = 0;
+        slots[n].pad = 0;
+        n++;
+    }
+    *count = n;
+    return 0;
+}
+
+int dshq_mpsc_release_upto(struct dshq_mpsc_consumer *c, const struct dshq_slot *last)
+{
+    if (last->seq - c->tail >= c->read - c->tail) /* tail <= seq < read */
+        return -EINVAL;
+    uint64_t n = 0;
+    for (uint64_t pos = c->tail; pos != last->seq + 1; pos++) {
+        if (c->skipped[pos & c->v.mask])
+            c->skipped[pos & c->v.mask] = 0; /* counted in unblocked */
+        else
+            n++;
+    }
+    uint64_t t = last->seq + 1;
+    while (t != c->read && c->skipped[t & c->v.mask]) {
+        c->skipped[t & c->v.mask] = 0;
+        t++;
+    }
+    c->tail = t;
+    DSHQ_PERTURB(); /* between the reads of the slots and their release */
+    c->consumed += n;
+    /* Relaxed: a counter with one writer, for monitors. */
+    atomic_store_explicit(&c->v.ctrl->consumed, c->consumed, memory_order_relaxed);
+    tail_publish(c); /* C3 (and the wake of a producer waiting for room) */
     return 0;
 }
 
@@ -578,8 +740,8 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
     out->slot_size = v.slot_size;
     /* Relaxed loads: a monitor's snapshot of independent counters. */
     uint64_t cw = atomic_load_explicit(&v.ctrl->consumer, memory_order_relaxed);
-    out->consumer_pid = cw ? ring_owner_pid(cw) : 0;
-    out->consumer_alive = ring_owner_alive(cw);
+    out->consumer_pid = cw ? dshq_owner_pid(cw) : 0;
+    out->consumer_alive = dshq_owner_alive(cw);
     uint64_t tail = atomic_load_explicit(&v.ctrl->tail, memory_order_relaxed);
     out->reserved = atomic_load_explicit(&v.ctrl->reserve, memory_order_relaxed);
     out->fill = out->reserved - tail;
@@ -590,8 +752,8 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
         struct dshq_lane_stats s;
         memset(&s, 0, sizeof s);
         uint64_t ow = atomic_load_explicit(&e->owner, memory_order_relaxed);
-        s.owner_pid = ow ? ring_owner_pid(ow) : 0;
-        s.owner_alive = ring_owner_alive(ow);
+        s.owner_pid = ow ? dshq_owner_pid(ow) : 0;
+        s.owner_alive = dshq_owner_alive(ow);
         s.committed = atomic_load_explicit(&e->committed, memory_order_relaxed);
         s.dropped = atomic_load_explicit(&e->dropped, memory_order_relaxed);
         s.blocked = atomic_load_explicit(&e->blocked, memory_order_relaxed);
@@ -603,4 +765,73 @@ int dshq_mpsc_stats(const void *section, uint64_t size, struct dshq_ring_stats *
             per_producer[i] = s;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------- short path */
+
+int dshq_mpsc_create(const char *name, const struct dshq_ring_params *p,
+                     struct dshq_mpsc_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_create(name, DSHQ_SECTION_MPSC, DSHQ_MPSC_SECTION, dshq_mpsc_size(p), p,
+                               dshq_mpsc_init, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_mpsc_consumer_open(sec, size, out)) || (rc = dshq_region_mark_ready(r))) {
+        if (!rc)
+            dshq_mpsc_consumer_close(*out);
+        dshq_region_destroy(r);
+        return rc;
+    }
+    (*out)->region = r;
+    (*out)->creator = 1;
+    return 0;
+}
+
+int dshq_mpsc_producer_attach(const char *name, uint32_t id, struct dshq_mpsc_producer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_MPSC, DSHQ_MPSC_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_mpsc_producer_open_id(sec, size, id, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+int dshq_mpsc_consumer_attach(const char *name, struct dshq_mpsc_consumer **out)
+{
+    struct dshq_region *r;
+    void *sec;
+    uint64_t size;
+    int rc = ring_short_attach(name, DSHQ_SECTION_MPSC, DSHQ_MPSC_SECTION, &r, &sec, &size);
+    if (rc)
+        return rc;
+    if ((rc = dshq_mpsc_consumer_open(sec, size, out))) {
+        dshq_region_detach(r);
+        return rc;
+    }
+    (*out)->region = r;
+    return 0;
+}
+
+void dshq_mpsc_producer_counts(const struct dshq_mpsc_producer *p,
+                               struct dshq_producer_counts *out)
+{
+    /* Our private copies of our entry's counters: no shared access at all. */
+    out->committed = p->committed;
+    out->dropped = p->dropped;
+    out->blocked = p->blocked;
+}
+
+uint32_t dshq_mpsc_producer_id(const struct dshq_mpsc_producer *p)
+{
+    return p->index;
 }

@@ -186,6 +186,13 @@ static void header_fill(struct dshq_region *r, const struct dshq_section *secs,
     r->section_count = count;
 }
 
+/* A region name, as POSIX shm_open takes it: one leading '/' is accepted
+ * and dropped ("/run-1" and "run-1" name the same region); no other '/'. */
+static const char *shm_name(const char *name)
+{
+    return name && name[0] == '/' ? name + 1 : name;
+}
+
 static int check_shm_name(const char *name)
 {
     if (!name || !name_ok(name, DSHQ_REGION_NAME_LEN) || strchr(name, '/') ||
@@ -209,6 +216,7 @@ static int region_creator_dead(const char *name)
 int dshq_region_create(const char *name, const struct dshq_layout *l,
                        unsigned flags, struct dshq_region **out)
 {
+    name = shm_name(name);
     int rc = check_shm_name(name);
     if (rc)
         return rc;
@@ -299,7 +307,13 @@ int dshq_region_mark_ready(struct dshq_region *r)
 
 /* ------------------------------------------------------------ validate */
 
-int dshq_region_validate(const void *base, uint64_t len, uint16_t min_minor)
+/* Validates len bytes that claim to be a region and leaves, in *count and
+ * s[DSHQ_MAX_SECTIONS], the private copy of the section table it checked.
+ * Everything is read from the shared bytes ONCE, into private copies, and
+ * only the copies are checked and used: a process that changes the header
+ * or the table meanwhile cannot make us use a value we did not check. */
+static int validate_into(const void *base, uint64_t len, uint16_t min_minor, uint32_t *count,
+                         struct dshq_section *s)
 {
     const struct dshq_region_header *hp = base;
     if (len == 0)
@@ -333,7 +347,6 @@ int dshq_region_validate(const void *base, uint64_t len, uint16_t min_minor)
     if (table_end > len)
         return DSHQ_ESECTBOUNDS;
     const unsigned char *table = (const unsigned char *)base + h.table_offset;
-    struct dshq_section s[DSHQ_MAX_SECTIONS];
     for (uint32_t i = 0; i < h.section_count; i++) {
         memcpy(&s[i], table + (uint64_t)i * h.section_entry_size, sizeof s[i]);
         if (strnlen(s[i].name, sizeof s[i].name) == sizeof s[i].name)
@@ -349,7 +362,15 @@ int dshq_region_validate(const void *base, uint64_t len, uint16_t min_minor)
             if (s[i].offset < s[j].offset + s[j].size &&
                 s[j].offset < s[i].offset + s[i].size)
                 return DSHQ_ESECTOVERLAP;
+    *count = h.section_count;
     return 0;
+}
+
+int dshq_region_validate(const void *base, uint64_t len, uint16_t min_minor)
+{
+    uint32_t count;
+    struct dshq_section s[DSHQ_MAX_SECTIONS];
+    return validate_into(base, len, min_minor, &count, s);
 }
 
 /* -------------------------------------------------------------- attach */
@@ -357,6 +378,7 @@ int dshq_region_validate(const void *base, uint64_t len, uint16_t min_minor)
 int dshq_region_attach(const char *name, unsigned flags, uint16_t min_minor,
                        struct dshq_region **out)
 {
+    name = shm_name(name);
     int rc = check_shm_name(name);
     if (rc)
         return rc;
@@ -385,34 +407,24 @@ int dshq_region_attach(const char *name, unsigned flags, uint16_t min_minor,
     close(fd);
     if (base == MAP_FAILED)
         return -errno;
-    rc = dshq_region_validate(base, size, min_minor);
-    if (rc) {
-        munmap(base, size);
-        return rc;
-    }
     struct dshq_region *r = calloc(1, sizeof *r);
     if (!r) {
         munmap(base, size);
         return -ENOMEM;
     }
+    /* The handle keeps the validated private copy of the table, and nothing
+     * else is read from the header: section_count and table_offset in the
+     * shared mapping may have changed since they were checked. */
+    rc = validate_into(base, size, min_minor, &r->section_count, r->sections);
+    if (rc) {
+        free(r);
+        munmap(base, size);
+        return rc;
+    }
     r->base = base;
     r->size = size;
     r->readonly = ro;
     snprintf(r->name, sizeof r->name, "%s", name);
-    const struct dshq_region_header *h = base;
-    r->section_count = h->section_count;
-    for (uint32_t i = 0; i < r->section_count; i++)
-        memcpy(&r->sections[i],
-               r->base + h->table_offset + (uint64_t)i * h->section_entry_size,
-               sizeof r->sections[i]);
-    /* The table was validated from a snapshot; re-check the copy we keep, in
-     * case a writer changed the shared table in between. */
-    for (uint32_t i = 0; i < r->section_count; i++)
-        if (r->sections[i].offset % DSHQ_SECTION_ALIGN ||
-            r->sections[i].offset > size || r->sections[i].size > size - r->sections[i].offset) {
-            dshq_region_detach(r);
-            return DSHQ_ESECTBOUNDS;
-        }
     *out = r;
     return 0;
 }
@@ -427,6 +439,7 @@ void dshq_region_detach(struct dshq_region *r)
 
 int dshq_region_unlink(const char *name)
 {
+    name = shm_name(name);
     char path[DSHQ_REGION_NAME_LEN + 2];
     int rc = check_shm_name(name);
     if (rc)

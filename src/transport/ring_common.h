@@ -1,5 +1,6 @@
-/* ring_common.h — private helpers shared by lane.c and mpsc.c: owner words,
- * the sleep/wake protocol on struct dshq_ring_sleep, and the bounded spin.
+/* ring_common.h — private helpers shared by lane.c and mpsc.c:
+ * the sleep/wake protocol on struct dshq_ring_sleep, and the bounded spin
+ * (owner words are transport/owner.h's).
  *
  * Sleep/wake protocol ("arm before test").  The waker's fast path must make
  * no system call and no read-modify-write when nobody sleeps, and a sleep
@@ -54,13 +55,23 @@
 #ifndef DSHQ_TRANSPORT_RING_COMMON_H
 #define DSHQ_TRANSPORT_RING_COMMON_H
 
+#include <errno.h>
 #include <stdatomic.h>
+#ifndef __EMSCRIPTEN__
 #include <linux/membarrier.h>
+#else
+/* WebAssembly has no membarrier: every ring there uses DSHQ_WAKE_SEQCST
+ * (the query below fails), so these values are never passed anywhere. */
+#define MEMBARRIER_CMD_QUERY 0
+#define MEMBARRIER_CMD_GLOBAL_EXPEDITED (1 << 1)
+#define MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED (1 << 2)
+#endif
 #include <sched.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dshq/error.h"
 #include "dshq/region.h"
 #include "dshq/rollout.h"
 #include "dshq/wait.h"
@@ -99,39 +110,8 @@ static inline void ring_cpu_relax(void)
 #endif
 }
 
-/* ----------------------------------------------------------- owner words */
-
-static inline uint64_t ring_owner_word(int32_t pid, uint64_t start_ticks)
-{
-    return (uint64_t)(uint32_t)pid | ((uint64_t)(uint32_t)start_ticks << 32);
-}
-
-static inline uint64_t ring_owner_self(void)
-{
-    int32_t pid = (int32_t)getpid();
-    return ring_owner_word(pid, dshq_process_start_ticks(pid));
-}
-
-static inline int32_t ring_owner_pid(uint64_t w)
-{
-    return (int32_t)(uint32_t)w;
-}
-
-/* 1 when the process named by owner word w is alive (and is the same one:
- * its start time matches), 0 when it is dead, reaped or a zombie, or w is 0. */
-static inline int ring_owner_alive(uint64_t w)
-{
-    int32_t pid = ring_owner_pid(w);
-    if (w == 0 || pid <= 0)
-        return 0;
-    if (dshq_process_alive(pid, 0) != DSHQ_CREATOR_ALIVE)
-        return 0;
-    uint32_t want = (uint32_t)(w >> 32);
-    uint64_t now = dshq_process_start_ticks(pid);
-    if (want && now && (uint32_t)now != want)
-        return 0; /* the pid was reused */
-    return 1;
-}
+/* Owner words (lane producers, consumers, MPSC producer entries) are
+ * transport/owner.h's: one word, taken and dropped by one CAS. */
 
 /* ------------------------------------------------------------ sleep/wake */
 
@@ -139,7 +119,12 @@ static inline int ring_owner_alive(uint64_t w)
 
 static inline long ring_membarrier_call(int cmd)
 {
+#ifdef __EMSCRIPTEN__
+    (void)cmd;
+    return -1; /* no such call in wasm: the seq_cst wake mode */
+#else
     return syscall(SYS_membarrier, cmd, 0, 0);
+#endif
 }
 
 /* The wake mode a new ring gets: MEMBARRIER when this kernel offers the
@@ -243,6 +228,68 @@ static inline int ring_spin(int (*ready)(void *), void *arg, uint64_t deadline_n
 static inline uint64_t ring_deadline(int64_t timeout_ns)
 {
     return timeout_ns < 0 ? UINT64_MAX : dshq_now_ns() + (uint64_t)timeout_ns;
+}
+
+/* ------------------------------------------------------------ short path */
+
+/* Creates region NAME holding one section of `kind` called secname, of
+ * `bytes` bytes, initialized by init(section, size, p); not yet ready
+ * (the caller opens its handle, then marks it ready). */
+static inline int ring_short_create(const char *name, uint32_t kind, const char *secname,
+                                    uint64_t bytes, const struct dshq_ring_params *p,
+                                    int (*init)(void *, uint64_t, const struct dshq_ring_params *),
+                                    struct dshq_region **r, void **sec, uint64_t *size)
+{
+    if (bytes == 0)
+        return -EINVAL;
+    struct dshq_layout l;
+    dshq_layout_init(&l);
+    int rc = dshq_layout_add(&l, kind, secname, kind == DSHQ_SECTION_LANES ? DSHQ_LANES_VERSION
+                                                                           : DSHQ_MPSC_VERSION,
+                             bytes, DSHQ_PAGE_ALIGN, 0);
+    if (rc < 0)
+        return rc;
+    rc = dshq_region_create(name, &l, DSHQ_CREATE_REPLACE_STALE, r);
+    if (rc)
+        return rc;
+    if ((rc = dshq_region_find(*r, kind, secname, 0, sec, size)) ||
+        (rc = init(*sec, *size, p))) {
+        dshq_region_destroy(*r);
+        return rc;
+    }
+    return 0;
+}
+
+/* Attaches to region NAME and finds its section of `kind` called secname,
+ * or else its first section of that kind. */
+static inline int ring_short_attach(const char *name, uint32_t kind, const char *secname,
+                                    struct dshq_region **r, void **sec, uint64_t *size)
+{
+    int rc = dshq_region_attach(name, 0, 0, r);
+    if (rc)
+        return rc;
+    rc = dshq_region_find(*r, kind, secname, 0, sec, size);
+    if (rc == DSHQ_ENOSECTION) {
+        uint32_t n = 0;
+        const struct dshq_section *t = dshq_region_sections(*r, &n);
+        for (uint32_t i = 0; i < n && rc; i++)
+            if (t[i].kind == kind)
+                rc = dshq_region_find(*r, kind, t[i].name, 0, sec, size);
+    }
+    if (rc)
+        dshq_region_detach(*r);
+    return rc;
+}
+
+/* Ends a short-path handle's hold on its region: the creator destroys it. */
+static inline void ring_short_release(struct dshq_region *r, int creator)
+{
+    if (!r)
+        return;
+    if (creator)
+        dshq_region_destroy(r);
+    else
+        dshq_region_detach(r);
 }
 
 static inline uint64_t ring_align(uint64_t v, uint64_t a)

@@ -24,7 +24,9 @@
 #include "dshq/hash.h"
 #include "dshq/region.h"
 #include "dshq/telemetry.h"
+#include "transport/owner.h"
 #include "dshq/wait.h"
+#include "transport/perturb.h"
 
 struct dshq_telemetry {
     struct dshq_telemetry_ctrl *ctrl;
@@ -38,13 +40,22 @@ static uint64_t round64(uint64_t x)
     return (x + 63) & ~UINT64_C(63);
 }
 
+int dshq_telemetry_bytes_check(uint32_t blob_capacity, uint32_t slots, uint64_t *bytes)
+{
+    if (blob_capacity == 0 || blob_capacity > DSHQ_TELEMETRY_MAX_BLOB)
+        return DSHQ_EBLOBSIZE;
+    if (slots > DSHQ_TELEMETRY_MAX_SLOTS)
+        return DSHQ_ESLOTCOUNT;
+    if (bytes)
+        *bytes = sizeof(struct dshq_telemetry_ctrl) + round64(blob_capacity) +
+                 (uint64_t)slots * sizeof(struct dshq_heartbeat_slot);
+    return 0;
+}
+
 uint64_t dshq_telemetry_bytes(uint32_t blob_capacity, uint32_t slots)
 {
-    if (blob_capacity == 0 || blob_capacity > DSHQ_TELEMETRY_MAX_BLOB ||
-        slots > DSHQ_TELEMETRY_MAX_SLOTS)
-        return 0;
-    return sizeof(struct dshq_telemetry_ctrl) + round64(blob_capacity) +
-           (uint64_t)slots * sizeof(struct dshq_heartbeat_slot);
+    uint64_t bytes = 0;
+    return dshq_telemetry_bytes_check(blob_capacity, slots, &bytes) ? 0 : bytes;
 }
 
 uint64_t dshq_telemetry_shape_hash(void)
@@ -100,33 +111,14 @@ static struct dshq_heartbeat_slot *slots_of(const void *mem)
     return (struct dshq_heartbeat_slot *)((unsigned char *)mem + c->slots_offset);
 }
 
-/* The writer role: CAS writer_pid from 0 or a dead pid to ours. */
+/* The writer role: one owner word (transport/owner.h), CAS from free or
+ * from the very word of a dead writer: of several processes taking over at
+ * once exactly one wins.  Acquire (OW1) pairs with the release in detach
+ * (OW2): we continue from the seq the previous writer left. */
 static int writer_take(struct dshq_telemetry_ctrl *c)
 {
-    int32_t me = getpid();
-    for (int tries = 0; tries < 8; tries++) {
-        /* Acquire: pairs with the release in writer_give / the CAS below, so
-         * we continue from the seq the previous writer left. */
-        int32_t cur = atomic_load_explicit(&c->writer_pid, memory_order_acquire);
-        if (cur == me)
-            return -EBUSY;
-        if (cur != 0) {
-            uint64_t ticks = atomic_load_explicit(&c->writer_start_ticks,
-                                                  memory_order_relaxed); /* informative */
-            if (dshq_process_alive(cur, ticks) == DSHQ_CREATOR_ALIVE)
-                return -EBUSY;
-        }
-        /* Acq_rel: acquire as above; release pairs with the next taker. */
-        if (atomic_compare_exchange_strong_explicit(&c->writer_pid, &cur, me,
-                                                    memory_order_acq_rel,
-                                                    memory_order_relaxed)) {
-            /* Relaxed: only tells pid reuse apart (0 = judge by pid). */
-            atomic_store_explicit(&c->writer_start_ticks, dshq_process_start_ticks(me),
-                                  memory_order_relaxed);
-            return 0;
-        }
-    }
-    return -EBUSY;
+    int rc = dshq_owner_take(&c->writer, NULL);
+    return rc < 0 ? rc : 0;
 }
 
 int dshq_telemetry_attach(void *mem, uint64_t size, unsigned flags,
@@ -160,9 +152,8 @@ void dshq_telemetry_detach(struct dshq_telemetry *t)
     if (!t)
         return;
     if (t->writer) {
-        atomic_store_explicit(&t->ctrl->writer_start_ticks, 0, memory_order_relaxed);
-        /* Release: pairs with the acquire in writer_take. */
-        atomic_store_explicit(&t->ctrl->writer_pid, 0, memory_order_release);
+        /* OW2: release pairs with OW1 in writer_take. */
+        dshq_owner_drop(&t->ctrl->writer);
     }
     free(t);
 }
@@ -198,6 +189,7 @@ int dshq_telemetry_publish(struct dshq_telemetry *t, uint64_t shape_hash,
         s++;
     /* W1 relaxed: ordered before every guarded word by their release. */
     atomic_store_explicit(&c->seq, s + 1, memory_order_relaxed);
+    DSHQ_PERTURB();
     /* W2 release: pairs with R2. */
     atomic_store_explicit(&c->shape_hash, shape_hash, memory_order_release);
     atomic_store_explicit(&c->size, len, memory_order_release);
@@ -210,6 +202,8 @@ int dshq_telemetry_publish(struct dshq_telemetry *t, uint64_t shape_hash,
         uint32_t n = len - i * 8 < 8 ? len - i * 8 : 8;
         memcpy(&w, src + (size_t)i * 8, n);
         atomic_store_explicit(&t->blob[i], w, memory_order_release); /* W2 */
+        if (i == words / 2)
+            DSHQ_PERTURB();
     }
     /* W3 release: pairs with R1. */
     atomic_store_explicit(&c->seq, s + 2, memory_order_release);
@@ -259,6 +253,8 @@ int dshq_telemetry_read(const void *mem, uint64_t size, uint64_t expected_shape,
                 uint64_t w = atomic_load_explicit(&blob[i], memory_order_acquire); /* R2 */
                 uint32_t n = len - i * 8 < 8 ? len - i * 8 : 8;
                 memcpy(dst + (size_t)i * 8, &w, n);
+                if (i == words / 2)
+                    DSHQ_PERTURB();
             }
         }
         /* R3 relaxed: kept after every R2 load by their acquire order. */
@@ -273,9 +269,8 @@ int dshq_telemetry_read(const void *mem, uint64_t size, uint64_t expected_shape,
         info->writer_pid = by;
         info->tries = tries;
         /* Relaxed: informative liveness of the role's holder. */
-        int32_t holder = atomic_load_explicit(&c->writer_pid, memory_order_relaxed);
-        uint64_t ticks = atomic_load_explicit(&c->writer_start_ticks, memory_order_relaxed);
-        info->writer_alive = holder ? dshq_process_alive(holder, ticks) : DSHQ_CREATOR_DEAD;
+        uint64_t holder = atomic_load_explicit(&c->writer, memory_order_relaxed);
+        info->writer_alive = dshq_owner_alive(holder) ? DSHQ_CREATOR_ALIVE : DSHQ_CREATOR_DEAD;
         return rc ? rc : (int)len;
     }
     return -EAGAIN;
@@ -312,19 +307,11 @@ int dshq_telemetry_register(struct dshq_telemetry *t, uint32_t role, uint32_t in
     uint64_t ticks = dshq_process_start_ticks(me);
     for (uint32_t i = 0; i < c->slot_count; i++) {
         struct dshq_heartbeat_slot *s = &t->slots[i];
-        /* Acquire: pairs with the release in unregister (H4) or the claim
-         * CAS of a previous owner: we write after they are done. */
-        int32_t cur = atomic_load_explicit(&s->owner, memory_order_acquire);
-        if (cur != 0) {
-            /* Relaxed: the dead owner's start time, stable once it died. */
-            uint64_t st = atomic_load_explicit(&s->start_ticks, memory_order_relaxed);
-            if (cur == me || dshq_process_alive(cur, st) == DSHQ_CREATOR_ALIVE)
-                continue;
-        }
-        /* Acq_rel: acquire as above; release pairs with the next claimer. */
-        if (!atomic_compare_exchange_strong_explicit(&s->owner, &cur, me,
-                                                     memory_order_acq_rel,
-                                                     memory_order_relaxed))
+        /* H0 (owner.h OW1): one CAS on the slot's owner word, from free or
+         * from the very word of a dead owner; exactly one of several
+         * registrants wins.  Acquire pairs with H4 (OW2) of the previous
+         * owner: we write after it is done. */
+        if (dshq_owner_take(&s->owner, NULL) < 0)
             continue;
         slot_write(s, role, index, me, ticks, dshq_now_ns());
         return (int)i;
@@ -339,8 +326,8 @@ static struct dshq_heartbeat_slot *own_slot(struct dshq_telemetry *t, int slot, 
         return NULL;
     }
     struct dshq_heartbeat_slot *s = &t->slots[slot];
-    /* Relaxed: only this process ever stores its own pid here. */
-    if (atomic_load_explicit(&s->owner, memory_order_relaxed) != getpid()) {
+    /* Relaxed: only this process ever stores its own word here. */
+    if (!dshq_owner_held(&s->owner)) {
         *rc = DSHQ_EDEAD;
         return NULL;
     }
@@ -369,8 +356,8 @@ int dshq_telemetry_unregister(struct dshq_telemetry *t, int slot)
     if (!s)
         return rc;
     slot_write(s, 0, 0, 0, 0, 0);
-    /* H4 release: pairs with the acquire in register. */
-    atomic_store_explicit(&s->owner, 0, memory_order_release);
+    /* H4 (OW2) release: pairs with H0 in register. */
+    dshq_owner_drop(&s->owner);
     return 0;
 }
 
