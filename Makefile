@@ -6,7 +6,10 @@
 #   make tsan       the suite under ThreadSanitizer
 #   make mutants    single-point protocol mutants vs the channel tests (scripts/mutants.sh)
 #   make test-stress the whole suite several times beside a CPU hog (scripts/test-stress.sh)
-#   make fuzz       build the libFuzzer target for region-header validation (clang)
+#   make fuzz       build the libFuzzer targets (clang): region header, checkpoint
+#                   loader, chunk checks, mailbox decoding, metrics JSONL reader
+#   make fuzz-run   run each target FUZZ_SECONDS (default 60) from its seed corpus
+#   make chaos      the fault scenarios at full length (about 5 min) and their table
 #   make bench      build the benchmarks (peers: run `make bench-deps` once, as root)
 #   make install    the tool, libdshq (shared with a soname, static), headers,
 #                   dshq.pc and man pages under DESTDIR/PREFIX; make uninstall
@@ -87,8 +90,8 @@ LIBCLI_A   := $(BUILD)/libdshqcli.a
 DSHQ       := $(BUILD)/dshq
 ALL_LIBS   := $(LIBCLI_A) $(LIBRUN_A) $(LIBRL_A) $(LIBDSHQ_A)
 
-.PHONY: all test san tsan fuzz fuzz-run bench bench-deps tests clean layers check-wasm mutants \
-        test-stress install uninstall python
+.PHONY: all test san tsan fuzz fuzz-run chaos bench bench-deps tests clean layers check-wasm \
+        mutants test-stress install uninstall python
 all: $(LIBDSHQ_A) $(LIBDSHQ_SO) $(LIBRL_A) $(LIBRUN_A) $(DSHQ) $(if $(PYSHIM_SRC),$(LIBDSHQ_PY)) layers
 
 # The folders each layer may include from, as links: $(INC)/LAYER/NAME -> src/NAME.
@@ -202,18 +205,48 @@ bench-deps:
 	scripts/install-bench-deps.sh
 
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -Iinclude -Isrc -fsanitize=fuzzer,address,undefined
-fuzz: $(BUILD)/fuzz/fuzz_region_header
+FUZZ_TARGETS = fuzz_region_header fuzz_checkpoint fuzz_chunk fuzz_mailbox fuzz_metrics_jsonl
+FUZZ_RUN_SRC = $(LIB_SRC) $(RL_SRC) $(RUN_SRC)
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 $(BUILD)/fuzz/fuzz_region_header: fuzz/fuzz_region_header.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ -lrt -pthread
+$(BUILD)/fuzz/fuzz_checkpoint: fuzz/fuzz_checkpoint.c src/run/checkpoint.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ -lm -pthread
+$(BUILD)/fuzz/fuzz_chunk $(BUILD)/fuzz/fuzz_mailbox: $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_RUN_SRC) | $(INC_LINKS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ -lm -lrt -lz -pthread
+$(BUILD)/fuzz/fuzz_metrics_jsonl: fuzz/fuzz_metrics_jsonl.c src/cli/plot.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ -lm
 $(BUILD)/fuzz/make_seed: fuzz/make_seed.c $(LIBDSHQ_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBDSHQ_A) $(LDFLAGS_ALL) $(LDLIBS_ALL)
-fuzz-run: fuzz $(BUILD)/fuzz/make_seed
-	@mkdir -p fuzz/corpus
+$(BUILD)/fuzz/make_seed_run: fuzz/make_seed_run.c $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(ALL_LIBS) $(LDFLAGS_ALL) $(LDLIBS_ALL)
+# Each target FUZZ_SECONDS (default 60) from its seeds; corpora in fuzz/corpus
+# and $(BUILD)/fuzz/corpus-run (not in git).  .ci/run: make fuzz-run FUZZ_SECONDS=30
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz $(BUILD)/fuzz/make_seed $(BUILD)/fuzz/make_seed_run
+	@mkdir -p fuzz/corpus $(BUILD)/fuzz/corpus-run
 	$(BUILD)/fuzz/make_seed fuzz/corpus
-	$(BUILD)/fuzz/fuzz_region_header -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 \
+	$(BUILD)/fuzz/make_seed_run $(BUILD)/fuzz/corpus-run
+	$(BUILD)/fuzz/fuzz_region_header -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 	  -print_final_stats=1 fuzz/corpus
+	$(BUILD)/fuzz/fuzz_checkpoint -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -print_final_stats=1 $(BUILD)/fuzz/corpus-run/checkpoint
+	$(BUILD)/fuzz/fuzz_chunk -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	  -print_final_stats=1 $(BUILD)/fuzz/corpus-run/chunk
+	$(BUILD)/fuzz/fuzz_mailbox -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -print_final_stats=1 $(BUILD)/fuzz/corpus-run/mailbox
+	$(BUILD)/fuzz/fuzz_metrics_jsonl -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -print_final_stats=1 $(BUILD)/fuzz/corpus-run/metrics
+
+# The fault scenarios (tests/test_chaos_run.c; the cheap ones run in `make test`).
+chaos: all $(BUILD)/tests/test_chaos_run
+	DSHQ=$(abspath $(DSHQ)) $(BUILD)/tests/test_chaos_run --full
 
 # ---- install ---------------------------------------------------------------
 # make install PREFIX=/usr/local DESTDIR=/tmp/stage; make uninstall (same vars).

@@ -35,7 +35,14 @@ int main(void)
         ABI_FIELD(struct run_block, shaping_milli), ABI_FIELD(struct run_block, paused),
         ABI_FIELD(struct run_block, shaping_set),   ABI_FIELD(struct run_block, pad2),
         ABI_FIELD(struct run_block, ctl_refused),   ABI_FIELD(struct run_block, reserved1),
-        ABI_FIELD(struct run_block, worker),
+        ABI_FIELD(struct run_block, worker),        ABI_FIELD(struct run_block, faults),
+    };
+    static const struct abi_field fl[] = {
+        ABI_FIELD(struct run_faults, chunks_refused), ABI_FIELD(struct run_faults, chunks_verified),
+        ABI_FIELD(struct run_faults, refused_unknown), ABI_FIELD(struct run_faults, updates_skipped),
+        ABI_FIELD(struct run_faults, checkpoints),    ABI_FIELD(struct run_faults, verify),
+        ABI_FIELD(struct run_faults, last_reason),    ABI_FIELD(struct run_faults, failed),
+        ABI_FIELD(struct run_faults, reserved),       ABI_FIELD(struct run_faults, refused),
     };
     static const struct abi_field ws[] = {
         ABI_FIELD(struct run_worker_stats, steps),    ABI_FIELD(struct run_worker_stats, chunks),
@@ -50,10 +57,11 @@ int main(void)
                                sizeof blk / sizeof blk[0]);
     errors += abi_doc_check("run_worker_stats", sizeof(struct run_worker_stats), ws,
                             sizeof ws / sizeof ws[0]);
+    errors += abi_doc_check("run_faults", sizeof(struct run_faults), fl, sizeof fl / sizeof fl[0]);
     CHECK_EQ_INT(errors, 0);
     /* The canonical string in the document is the one the code hashes. */
     CHECK_EQ_U64(run_block_shape_hash(),
-                 dshq_shape_hash("run/v2;bytes=7488;workers=56;worker_line=128;config=192/v1"));
+                 dshq_shape_hash("run/v3;bytes=8000;workers=56;worker_line=128;config=192/v1"));
     puts("abi doc (run): ok");
     return 0;
 }

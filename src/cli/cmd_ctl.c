@@ -74,6 +74,24 @@ int cmd_ctl(int argc, char **argv)
         return 2;
     }
     struct run run;
+    if (type == DSHQ_MSG_STOP) {
+        /* A damaged run block must not make a run unstoppable: the stop
+         * flag needs no config. */
+        char region[80];
+        if (cli_region_name(argv[1], region, sizeof region) == 0 &&
+            run_attach(&run, region, 0) == DSHQ_ECORRUPT) {
+            char why[320] = "?";
+            run_diagnose(region, why, sizeof why);
+            int src = run_stop_region(region);
+            if (src)
+                return cli_fail("ctl", region, src);
+            printf("raised the stop flag of %s directly: its run block is damaged (%s)\n",
+                   region, why);
+            return 0;
+        }
+        if (run.region)
+            run_detach(&run);
+    }
     if (cli_attach_run("ctl", &run, argv[1], 0))
         return 1;
     struct dshq_mailbox *mb;

@@ -14,6 +14,7 @@
 #include "cli/util.h"
 #include "dshq/hash.h"
 #include "dshq/region.h"
+#include "run/run.h"
 
 int cmd_rm(int argc, char **argv)
 {
@@ -35,8 +36,28 @@ int cmd_rm(int argc, char **argv)
             failed |= cli_fail("rm", argv[i], -ENAMETOOLONG);
             continue;
         }
+        /* Without --force only what is certainly a region of this tool goes:
+         * a dshq- name that attaches (a stale run's region does). */
+        if (!force && strncmp(name, RUN_REGION_PREFIX, strlen(RUN_REGION_PREFIX))) {
+            fprintf(stderr, "dshq rm: %s: not a dshq region name (they start with '"
+                            RUN_REGION_PREFIX "'); kept (--force removes it anyway)\n", name);
+            failed = 1;
+            continue;
+        }
         struct dshq_region *r;
-        if (!force && dshq_region_attach(name, DSHQ_ATTACH_RDONLY, 0, &r) == 0) {
+        int arc = force ? 0 : dshq_region_attach(name, DSHQ_ATTACH_RDONLY, 0, &r);
+        if (!force && arc == -ENOENT) {
+            failed |= cli_fail("rm", name, arc);
+            continue;
+        }
+        if (!force && arc) {
+            fprintf(stderr, "dshq rm: %s: cannot attach to it (%s): damaged, foreign or still "
+                            "starting; kept (--force removes it anyway)\n", name,
+                    dshq_strerror(arc));
+            failed = 1;
+            continue;
+        }
+        if (!force) {
             int alive = dshq_region_creator_state(r) == DSHQ_CREATOR_ALIVE;
             int pid = dshq_region_header(r)->creator_pid;
             dshq_region_detach(r);

@@ -36,6 +36,24 @@ static int key_input(int key)
     }
 }
 
+/* `dshq show RUN` (not the launcher's own show): when the trainer is gone,
+ * keep playing the last policy and say so, rather than end. */
+static int show_outlives_trainer;
+
+/* 1 when the run's trainer is gone: the stop flag is up, or its heartbeat
+ * slot says its process died. */
+static int trainer_gone(const struct run *run)
+{
+    if (run_stopping(run))
+        return 1;
+    struct dshq_heartbeat hb[80];
+    int n = dshq_telemetry_heartbeats(run->telemetry_mem, run->telemetry_size, hb, 80);
+    for (int i = 0; i < n; i++)
+        if (hb[i].role == METRICS_ROLE_TRAINER)
+            return hb[i].alive != DSHQ_CREATOR_ALIVE;
+    return 0; /* not registered yet (starting) */
+}
+
 /* host.h */int show_host(struct run *run, int headless, double seconds, const char *opponent,
               uint64_t seed, int min_versions, int *versions_seen)
 {
@@ -48,9 +66,23 @@ static int key_input(int key)
         fprintf(stderr, "show: cannot use the terminal (%s); running headless\n", strerror(-rc));
         t = NULL;
     }
-    uint64_t start = dshq_now_ns(), last_frame = 0, last_line = start;
-    while (!host_interrupted && !run_stopping(run)) {
+    uint64_t start = dshq_now_ns(), last_frame = 0, last_line = start, last_check = 0;
+    int gone = 0;
+    while (!host_interrupted) {
         uint64_t now = dshq_now_ns();
+        if (now - last_check >= 500000000u) {
+            last_check = now;
+            if (!gone && trainer_gone(run)) {
+                gone = 1;
+                if (!show_outlives_trainer)
+                    break;
+                if (!t) {
+                    printf("show: the trainer is gone; playing its last policy (q or Ctrl-C "
+                           "ends the show)\n");
+                    fflush(stdout);
+                }
+            }
+        }
         if (seconds > 0 && (double)(now - start) / 1e9 >= seconds)
             break;
         show_sim_advance(&s, now);
@@ -67,6 +99,9 @@ static int key_input(int key)
                 break;
             if (now - last_frame >= 16666666u) {
                 show_sim_status(&s, status, sizeof status);
+                if (gone)
+                    snprintf(status + strlen(status), sizeof status - strlen(status),
+                             "  [trainer gone: last policy]");
                 term_draw(t, s.env, 0, status);
                 last_frame = now;
             }
@@ -78,7 +113,7 @@ static int key_input(int key)
                 char *nl = strchr(status, '\n');
                 if (nl)
                     *nl = 0;
-                printf("show: %s\n", status);
+                printf("show: %s%s\n", status, gone ? "  [trainer gone: last policy]" : "");
                 fflush(stdout);
                 last_line = now;
             }
@@ -142,6 +177,7 @@ int cmd_show(int argc, char **argv)
     if (cli_attach_run("show", &run, name, 0))
         return 1;
     host_install_signals(NULL);
+    show_outlives_trainer = 1;
     int versions = 0;
     int code = show_host(&run, o.headless, o.seconds, o.opponent, o.seed, o.min_versions,
                          &versions);

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/host.h"
 #include "cli/util.h"
+#include "run/chunk_rollout.h"
 #include "mpi/mpi_stats.h"
 #include "run/metrics.h"
 
@@ -50,11 +51,38 @@ static void top_print(FILE *f, const struct run *run, const struct metrics *m, i
             (unsigned long long)m->weights_version, (unsigned long long)m->policy_lag_min,
             m->policy_lag_mean, (unsigned long long)m->policy_lag_max,
             (unsigned long long)m->chunks_dropped_lag, (unsigned long long)m->chunks_dropped_full);
+    /* What the trainer refused (relaxed: counters of the trainer). */
+    const struct run_faults *fl = &run->blk->faults;
+    uint64_t refused = atomic_load_explicit(&fl->chunks_refused, memory_order_relaxed);
+    uint64_t verified = atomic_load_explicit(&fl->chunks_verified, memory_order_relaxed);
+    uint64_t skipped = atomic_load_explicit(&fl->updates_skipped, memory_order_relaxed);
+    uint32_t reason = atomic_load_explicit(&fl->last_reason, memory_order_relaxed);
+    fprintf(f, "  faults: chunks refused %llu", (unsigned long long)refused);
+    for (uint32_t i = 0; i < run->cfg.workers; i++) {
+        uint64_t r = atomic_load_explicit(&fl->refused[i], memory_order_relaxed);
+        if (r)
+            fprintf(f, "  w%u:%llu", i, (unsigned long long)r);
+    }
+    uint64_t unk = atomic_load_explicit(&fl->refused_unknown, memory_order_relaxed);
+    if (unk)
+        fprintf(f, "  unknown:%llu", (unsigned long long)unk);
+    if (refused)
+        fprintf(f, " (last: %s)", run_chunk_fault_name((int)reason));
+    fprintf(f, "   verified %llu%s   updates skipped %llu%s\n", (unsigned long long)verified,
+            atomic_load_explicit(&fl->verify, memory_order_relaxed) ? "" : " (verify off)",
+            (unsigned long long)skipped,
+            atomic_load_explicit(&fl->failed, memory_order_relaxed) ? "   TRAINER FAILED" : "");
     mpi_stats_print(f, run->region_name); /* --mpi: one line per remote rank */
     fprintf(f, "  heartbeats:");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        int stalled = hb[i].role == METRICS_ROLE_WORKER && hb[i].alive == DSHQ_CREATOR_ALIVE &&
+                      !m->paused && hb[i].age_ns > (uint64_t)RUN_WORKER_STALL_SHOW_S * 1000000000ull;
+        int gone = hb[i].role == METRICS_ROLE_TRAINER && hb[i].alive != DSHQ_CREATOR_ALIVE;
         fprintf(f, "  %s%u(%d) %.1fs%s", metrics_role_name(hb[i].role), hb[i].index, hb[i].pid,
-                (double)hb[i].age_ns / 1e9, hb[i].alive == DSHQ_CREATOR_ALIVE ? "" : " DEAD");
+                (double)hb[i].age_ns / 1e9,
+                gone ? " GONE" : hb[i].alive == DSHQ_CREATOR_ALIVE ? (stalled ? " STALLED" : "")
+                                                                   : " DEAD");
+    }
     fprintf(f, "\n");
     fflush(f);
 }

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/train.h"
 #include "cli/util.h"
+#include "run/roles.h"
 
 enum {
     OPT_HOST = 1000, /* host options; config keys are indexed from 0 */
@@ -30,6 +31,8 @@ enum {
     OPT_EVAL_EPISODES,
     OPT_EVAL_EVERY,
     OPT_EVAL_GREEDY,
+    OPT_VERIFY_CHUNKS,
+    OPT_CKPT_EVERY,
     OPT_MPI,
     OPT_MPI_WEIGHTS_MS,
     OPT_MPI_LOST_S,
@@ -54,7 +57,11 @@ static const struct {
     {"keep", no_argument, OPT_KEEP, NULL, "keep the region after the run (for 'dshq inspect')"},
     {"quiet", no_argument, OPT_QUIET, NULL, "no progress lines"},
     {"checkpoint-dir", required_argument, OPT_CKPT_DIR, "D",
-     "checkpoints go to D/NAME.dshq every 5 min and at the end (default 'runs')"},
+     "checkpoints go to D/NAME.dshq every minute and at the end (default 'runs')"},
+    {"checkpoint-every", required_argument, OPT_CKPT_EVERY, "S",
+     "seconds between checkpoints (default 60; 0: only at the end)"},
+    {"verify-chunks", no_argument, OPT_VERIFY_CHUNKS, NULL,
+     "the trainer copies every chunk and checks its checksum before learning from it"},
     {"resume", required_argument, OPT_RESUME, "FILE",
      "continue from a checkpoint (weights, optimizer, counters, its settings)"},
     {"metrics", required_argument, OPT_METRICS, "FILE",
@@ -149,6 +156,7 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
     a->checkpoint_dir = "runs";
     a->eval_episodes = 200;
     a->eval_every = 5;
+    a->checkpoint_every = RUN_CHECKPOINT_EVERY_S;
     *exit_now = 1;
     _Static_assert(sizeof a->seen >= 32, "room for every key");
     if (run_config_key_count > sizeof a->seen)
@@ -209,6 +217,10 @@ int train_parse(int argc, char **argv, struct train_args *a, int *exit_now)
         case OPT_RESUME: a->resume = optarg; break;
         case OPT_METRICS: a->metrics = optarg; break;
         case OPT_EVAL_GREEDY: a->eval_greedy = 1; break;
+        case OPT_VERIFY_CHUNKS: a->verify_chunks = 1; break;
+        case OPT_CKPT_EVERY:
+            a->checkpoint_every = cli_parse_double("train", "--checkpoint-every", optarg, 0, 1e7);
+            break;
         case OPT_MPI: a->mpi = 1; break;
         case OPT_MPI_WEIGHTS_MS:
             a->mpi_weights_ms = cli_parse_double("train", "--mpi-weights-ms", optarg, 0, 1e6);

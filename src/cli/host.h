@@ -21,6 +21,17 @@ extern volatile sig_atomic_t host_interrupted;
  * (a Ctrl-C reaches them all) stops the run the same way. */
 void host_install_signals(struct run_block *blk);
 
+/* In a forked child of a run: asks for SIGTERM when the parent dies
+ * (parent-death signal, so no role outlives a killed launcher for long) and
+ * checks that the parent has not died already.  0, or -1: the parent is
+ * gone, the child should exit. */
+int host_child_setup(void);
+
+/* Test only: DSHQ_CHAOS_HOSTILE=MASK[:EVERY] makes the workers in MASK (a bit
+ * per worker) corrupt one chunk in EVERY (default 3) on purpose
+ * (run_worker_set_hostile); used by `make chaos` and the fault tests. */
+void host_chaos_from_env(void);
+
 /* Forks a process that runs a role on run and _exits with its result.
  * Returns the child's pid, or -1 with errno. */
 pid_t host_spawn_trainer(struct run *run, const struct trainer_opts *o);

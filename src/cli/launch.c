@@ -5,11 +5,17 @@
  * Supervision (the policy is run_supervise_exit in src/run/supervise.c): a
  * worker that dies while the run is going is restarted on its own lane (the
  * lane and its weights reader slot are reclaimed from the dead process),
- * unless it has died too often.  The trainer ending, the show quitting (q),
+ * unless it is crash-looping (more than RUN_WORKER_MAX_RESTARTS deaths within
+ * RUN_RESTART_WINDOW_S seconds).  A worker whose heartbeat is older than
+ * RUN_WORKER_STALL_S seconds (hung, SIGSTOPped) is killed, so restarted.
+ * Every child gets SIGTERM when the launcher dies (parent-death signal).
+ * The exit code and the summary tell the truth: 0 and "finished" only when
+ * the trainer ended its budget (or a `ctl stop`) cleanly.  The trainer ending, the show quitting (q),
  * or Ctrl-C / SIGTERM to any process of the run raises the run's stop flag:
  * every role finishes its step and returns, the trainer writes its
  * checkpoint.  The region is removed at the end unless --keep. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,8 +201,11 @@ int train_launch(struct train_args *a, const struct run_start *start)
              a->run_name);
     struct trainer_opts to = {.checkpoint_path = a->checkpoint_dir ? ckpt_path : NULL,
                               .resume = a->resume, .metrics_path = a->metrics,
-                              .run_label = a->run_name, .checkpoint_every_s = 300,
-                              .quiet = a->quiet || a->show};
+                              .run_label = a->run_name,
+                              .checkpoint_every_s = a->checkpoint_every,
+                              .quiet = a->quiet || a->show,
+                              .verify_chunks = a->verify_chunks};
+    host_chaos_from_env();
     /* --external-trainer: the trainer's place is left to a program that
      * attaches to the region (python/dshq, examples/torch_ppo.py). */
     pid_t trainer = (remote_rank || a->external_trainer) ? -1 : host_spawn_trainer(&run, &to);
@@ -205,14 +214,17 @@ int train_launch(struct train_args *a, const struct run_start *start)
                "  e.g.  python3 examples/torch_ppo.py %s\n", a->run_name);
     fflush(stdout);
     pid_t workers[RUN_MAX_WORKERS];
-    uint32_t restarts[RUN_MAX_WORKERS] = {0};
+    static struct run_restarts restarts[RUN_MAX_WORKERS];
+    memset(restarts, 0, sizeof restarts);
+    uint32_t stalls = 0;
+    int crash_loop = 0;
     for (uint32_t i = 0; i < n_local; i++)
         workers[i] = host_spawn_worker(&run, i, 0);
     pid_t show = -1;
     if (a->show) {
         fflush(NULL);
         show = fork();
-        if (show == 0)
+        if (show == 0 && host_child_setup() == 0)
             _exit(show_host(&run, !isatty(STDOUT_FILENO), 0, NULL, c->seed, 0, NULL));
     }
 
@@ -224,8 +236,46 @@ int train_launch(struct train_args *a, const struct run_start *start)
     int alive = (trainer > 0) + (int)n_local + (show > 0);
     if (a->mpi && mpi_host_start(&run, &mp))
         run_stop(run.blk);
-    uint64_t stop_at = 0;
+    uint64_t stop_at = 0, last_stall_check = dshq_now_ns(), last_tick = dshq_now_ns();
+    /* The launcher's own watch over --seconds (its private copy of the
+     * config): training time, pauses excluded, past the budget plus a grace
+     * stops the run, whatever the shared run block says. */
+    double trained_s = 0;
+    const double budget_s = c->seconds > 0 ? c->seconds + (c->seconds / 2 > 60 ? c->seconds / 2 : 60)
+                                           : 0;
+    int overran = 0;
     while (alive > 0) {
+        uint64_t tnow = dshq_now_ns();
+        /* Relaxed: a lone flag. */
+        if (run_state(&run) == RUN_RUNNING &&
+            !atomic_load_explicit(&run.blk->paused, memory_order_relaxed))
+            trained_s += (double)(tnow - last_tick) / 1e9;
+        last_tick = tnow;
+        if (budget_s > 0 && trained_s > budget_s && !run_stopping(&run)) {
+            fprintf(stderr, "dshq train: the run is %.0f s past its --seconds %.0f budget; "
+                            "stopping it\n", trained_s - c->seconds, c->seconds);
+            overran = 1;
+            run_stop(run.blk);
+        }
+        /* Stalled workers: a heartbeat older than RUN_WORKER_STALL_S while
+         * the run goes (relaxed: a lone flag) is killed, then restarted. */
+        if (!run_stopping(&run) && dshq_now_ns() - last_stall_check > 1000000000ull &&
+            !atomic_load_explicit(&run.blk->paused, memory_order_relaxed)) {
+            last_stall_check = dshq_now_ns();
+            struct dshq_heartbeat hb[RUN_MAX_WORKERS + 16];
+            int nb = dshq_telemetry_heartbeats(run.telemetry_mem, run.telemetry_size, hb,
+                                               RUN_MAX_WORKERS + 16);
+            for (int k = 0; k < nb; k++)
+                if (hb[k].role == METRICS_ROLE_WORKER && hb[k].index < n_local &&
+                    hb[k].pid == workers[hb[k].index] && hb[k].alive == DSHQ_CREATOR_ALIVE &&
+                    hb[k].age_ns > (uint64_t)RUN_WORKER_STALL_S * 1000000000ull) {
+                    fprintf(stderr, "dshq train: worker %u (pid %d) stalled: no heartbeat for "
+                                    "%.1f s; killing it\n",
+                            hb[k].index, hb[k].pid, (double)hb[k].age_ns / 1e9);
+                    kill(hb[k].pid, SIGKILL);
+                    stalls++;
+                }
+        }
         if (beat >= 0)
             dshq_telemetry_beat(tel, beat);
         dshq_region_heartbeat(run.region);
@@ -259,18 +309,19 @@ int train_launch(struct train_args *a, const struct run_start *start)
         for (uint32_t i = 0; i < n_local; i++) {
             if (workers[i] != pid)
                 continue;
-            switch (run_supervise_exit(&run, (int)i, restarts[i])) {
+            uint32_t recent = run_stopping(&run) ? 0 : run_restarts_note(&restarts[i], dshq_now_ns());
+            switch (run_supervise_exit(&run, (int)i, recent)) {
             case RUN_ACTION_STOP_RUN:
-                fprintf(stderr, "dshq train: worker %u died %u times; stopping the run "
-                                "(see the messages above)\n", i, restarts[i] + 1);
+                fprintf(stderr, "dshq train: worker %u died %u times within %d s; stopping the "
+                                "run (see the messages above)\n", i, recent, RUN_RESTART_WINDOW_S);
+                crash_loop = 1;
                 run_stop(run.blk);
                 break;
             case RUN_ACTION_RESTART:
-                restarts[i]++;
                 fprintf(stderr, "dshq train: worker %u (pid %d) %s %d; restarting it on lane %u\n",
                         i, (int)pid, WIFSIGNALED(st) ? "killed by signal" : "exited with",
                         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), i);
-                workers[i] = host_spawn_worker(&run, i, restarts[i]);
+                workers[i] = host_spawn_worker(&run, i, (uint32_t)restarts[i].total);
                 alive++;
                 break;
             default:
@@ -293,8 +344,9 @@ int train_launch(struct train_args *a, const struct run_start *start)
     /* Summary: counters from the telemetry, final weights from the channel. */
     struct metrics m;
     metrics_init(&m);
-    dshq_telemetry_read(run.telemetry_mem, run.telemetry_size, metrics_shape_hash(), &m, sizeof m,
-                        NULL);
+    int trc = dshq_telemetry_read(run.telemetry_mem, run.telemetry_size, metrics_shape_hash(), &m,
+                                  sizeof m, NULL);
+    int tel_ok = trc == (int)sizeof m;
     float *params = rl_mlp_alloc(&run.net);
     struct dshq_weights *wch = NULL;
     int have_params = params && dshq_weights_open(run.weights_mem, run.weights_size, &wch) == 0 &&
@@ -304,24 +356,75 @@ int train_launch(struct train_args *a, const struct run_start *start)
         dshq_weights_close(wch);
     struct dshq_ring_stats rs = {0};
     run_rollouts_stats(&run, &rs);
-    printf("\n== run '%s' finished%s ==\n", a->run_name, trainer_code ? " (trainer failed)" : "");
-    printf("  env steps trained   %llu\n", (unsigned long long)m.steps);
-    printf("  updates             %llu (weights version %llu)\n", (unsigned long long)m.updates,
-           (unsigned long long)m.weights_version);
-    printf("  training time       %.1f s, %.0f env steps/s at the end\n", m.wall_s, m.steps_per_s);
-    printf("  chunks consumed     %llu, dropped for lag %llu, dropped full %llu\n",
-           (unsigned long long)m.chunks_consumed, (unsigned long long)m.chunks_dropped_lag,
-           (unsigned long long)rs.dropped);
+    /* Relaxed: the roles have ended. */
+    const struct run_faults *fl = &run.blk->faults;
+    int failed = atomic_load_explicit(&fl->failed, memory_order_relaxed) != 0;
+    char why[160] = "";
+    if (trainer_code > 128)
+        snprintf(why, sizeof why, "the trainer was killed by signal %d", trainer_code - 128);
+    else if (trainer_code != 0 || failed)
+        snprintf(why, sizeof why, "the trainer failed (exit %d; see its message above)",
+                 trainer_code);
+    else if (overran)
+        snprintf(why, sizeof why, "it overran its --seconds budget");
+    else if (crash_loop)
+        snprintf(why, sizeof why, "a worker was crash-looping");
+    else if (host_interrupted)
+        snprintf(why, sizeof why, "interrupted by a signal");
+    else if (mpi_code)
+        snprintf(why, sizeof why, "the MPI ranks did not finish cleanly (see above)");
+    else if (!tel_ok)
+        snprintf(why, sizeof why, "its telemetry is unreadable (%s)", dshq_strerror(trc));
+    int ok = why[0] == 0;
+    if (ok)
+        printf("\n== run '%s' finished ==\n", a->run_name);
+    else
+        printf("\n== run '%s' stopped: %s ==\n", a->run_name, why);
+    if (tel_ok && isfinite(m.wall_s)) {
+        printf("  env steps trained   %llu\n", (unsigned long long)m.steps);
+        printf("  updates             %llu (weights version %llu)\n",
+               (unsigned long long)m.updates, (unsigned long long)m.weights_version);
+        printf("  training time       %.1f s, %.0f env steps/s at the end\n", m.wall_s,
+               m.steps_per_s);
+        printf("  chunks consumed     %llu, dropped for lag %llu, dropped full %llu\n",
+               (unsigned long long)m.chunks_consumed, (unsigned long long)m.chunks_dropped_lag,
+               (unsigned long long)rs.dropped);
+    } else {
+        printf("  telemetry           unreadable: %s; no counters to report\n",
+               tel_ok ? "training time is not a number" : dshq_strerror(trc));
+        ok = 0;
+    }
+    uint64_t refused_total = atomic_load_explicit(&fl->chunks_refused, memory_order_relaxed);
+    uint64_t verified = atomic_load_explicit(&fl->chunks_verified, memory_order_relaxed);
+    uint64_t skipped = atomic_load_explicit(&fl->updates_skipped, memory_order_relaxed);
+    if (refused_total || verified || skipped) {
+        printf("  chunks refused      %llu", (unsigned long long)refused_total);
+        const char *sep = " (";
+        for (uint32_t i = 0; i < c->workers; i++) {
+            uint64_t r = atomic_load_explicit(&fl->refused[i], memory_order_relaxed);
+            if (r) {
+                printf("%sworker %u: %llu", sep, i, (unsigned long long)r);
+                sep = ", ";
+            }
+        }
+        uint64_t unk = atomic_load_explicit(&fl->refused_unknown, memory_order_relaxed);
+        if (unk)
+            printf("%sno worker: %llu", sep, (unsigned long long)unk);
+        printf("%s; verified %llu; updates skipped (not finite) %llu\n",
+               strcmp(sep, ", ") ? "" : ")", (unsigned long long)verified,
+               (unsigned long long)skipped);
+    }
     /* Relaxed: the roles have ended. */
     uint64_t refused = atomic_load_explicit(&run.blk->ctl_refused, memory_order_relaxed);
     if (refused)
         printf("  control refused     %llu message%s (out of range)\n",
                (unsigned long long)refused, refused == 1 ? "" : "s");
-    uint32_t total_restarts = 0;
+    uint64_t total_restarts = 0;
     for (uint32_t i = 0; i < n_local; i++)
-        total_restarts += restarts[i];
-    if (total_restarts)
-        printf("  worker restarts     %u\n", total_restarts);
+        total_restarts += restarts[i].total;
+    if (total_restarts || stalls)
+        printf("  worker restarts     %llu (%u stalled)\n", (unsigned long long)total_restarts,
+               stalls);
     if (have_params && a->eval_episodes > 0) {
         for (int k = RL_OPP_RANDOM; k <= RL_OPP_SCRIPTED; k++) {
             struct rl_eval_result r;
@@ -332,8 +435,13 @@ int train_launch(struct train_args *a, const struct run_start *start)
                        100.0 * r.draws / r.episodes, 100.0 * r.losses / r.episodes, r.episodes);
         }
     }
-    if (a->checkpoint_dir && !a->external_trainer)
-        printf("  checkpoint          %s\n", ckpt_path);
+    /* Name the checkpoint only if this run wrote it. */
+    uint64_t ckpts = atomic_load_explicit(&fl->checkpoints, memory_order_relaxed);
+    if (a->checkpoint_dir && ckpts)
+        printf("  checkpoint          %s (%s)\n", ckpt_path,
+               ok ? "final" : "the last good one this run wrote");
+    else if (a->checkpoint_dir)
+        printf("  checkpoint          none written by this run\n");
     free(params);
     if (a->keep)
         printf("  region kept         /dev/shm/%s (remove with 'dshq rm %s')\n", run.region_name,
@@ -343,5 +451,7 @@ int train_launch(struct train_args *a, const struct run_start *start)
         run_detach(&run);
     else
         run_destroy(&run);
-    return trainer_code == 0 && mpi_code == 0 ? 0 : 1;
+    if (ok && mpi_code == 0)
+        return 0;
+    return host_interrupted && !trainer_code && !failed && mpi_code == 0 ? 130 : 1;
 }

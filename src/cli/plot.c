@@ -151,14 +151,16 @@ static const char *value_skip(const char *p, const char *e, int depth)
     }
 }
 
-/* The value of a key we plot: a finite number (1), null or non-number (0),
- * or a syntax error (NULL return). */
+/* The value of a key we plot: a finite number within PLOT_MAX_ABS (1),
+ * null, non-number or absurd (0), or a syntax error (NULL return).  The file
+ * is untrusted: 1.7e308 would make every axis range infinite. */
+#define PLOT_MAX_ABS 1e12
 static const char *plotted_value(const char *p, const char *e, double *v, int *ok)
 {
     *ok = 0;
     if (p < e && (*p == '-' || is_digit(*p))) {
         p = number_at(p, e, v);
-        if (p && isfinite(*v))
+        if (p && isfinite(*v) && fabs(*v) <= PLOT_MAX_ABS)
             *ok = 1;
         return p;
     }
@@ -342,8 +344,16 @@ static double nice_step(double range, int want)
     return nice * mag;
 }
 
+/* At most this many grid lines per axis, whatever the data (a bound on
+ * every tick loop). */
+#define PLOT_MAX_TICKS 64
+
 static void axis_fit(struct axis *a, double lo, double hi, int ticks)
 {
+    if (!isfinite(lo) || !isfinite(hi) || !isfinite(hi - lo)) {
+        lo = 0; /* nothing sane to draw: a unit axis */
+        hi = 1;
+    }
     if (!(hi > lo)) { /* one value, or none */
         double c = lo;
         lo = c - (fabs(c) > 0 ? fabs(c) * 0.1 : 0.5);
@@ -354,6 +364,12 @@ static void axis_fit(struct axis *a, double lo, double hi, int ticks)
     a->hi = ceil(hi / a->step - 1e-9) * a->step;
     if (a->hi <= a->lo)
         a->hi = a->lo + a->step;
+    if (!isfinite(a->step) || !(a->step > 0) || !isfinite(a->lo) || !isfinite(a->hi) ||
+        (a->hi - a->lo) / a->step > PLOT_MAX_TICKS) {
+        a->lo = 0;
+        a->hi = 1;
+        a->step = 0.25;
+    }
 }
 
 static int decimals(double step)
@@ -399,7 +415,7 @@ static void draw_panel(FILE *f, int top, const struct axis *ax, const struct axi
                "stroke=\"#444\"/>\n", LEFT, top, right - LEFT, PANEL_H);
     /* y grid and tick labels */
     int dy = percent ? 0 : decimals(ay->step);
-    for (int i = 0;; i++) {
+    for (int i = 0; i <= PLOT_MAX_TICKS; i++) {
         double v = ay->lo + i * ay->step;
         if (v > ay->hi + ay->step * 1e-6)
             break;
@@ -416,7 +432,7 @@ static void draw_panel(FILE *f, int top, const struct axis *ax, const struct axi
                     y + 4, dy, v);
     }
     /* x grid (labels only under the lower panel, by the caller) */
-    for (int i = 0;; i++) {
+    for (int i = 0; i <= PLOT_MAX_TICKS; i++) {
         double v = ax->lo + i * ax->step;
         if (v > ax->hi + ax->step * 1e-6)
             break;
@@ -514,7 +530,7 @@ int plot_write_svg(FILE *f, const struct plot_data *d, const char *title)
                "score vs opponent (win 1, draw 1/2)", 1);
     /* time tick labels under the lower panel */
     int dx = decimals(ax.step);
-    for (int i = 0;; i++) {
+    for (int i = 0; i <= PLOT_MAX_TICKS; i++) {
         double v = ax.lo + i * ax.step;
         if (v > ax.hi + ax.step * 1e-6)
             break;

@@ -22,6 +22,8 @@ struct train_args {
     const char *checkpoint_dir;
     const char *resume;
     const char *metrics;
+    int verify_chunks;          /* --verify-chunks */
+    double checkpoint_every;    /* --checkpoint-every (default RUN_CHECKPOINT_EVERY_S) */
     int mpi;                    /* --mpi: one rank of an mpirun job (src/mpi) */
     double mpi_weights_ms;      /* --mpi-weights-ms: at most one weights message per T ms */
     double mpi_lost_s;          /* --mpi-lost-s: a rank silent this long is lost (default 10) */

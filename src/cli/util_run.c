@@ -17,6 +17,16 @@ int cli_attach_run(const char *cmd, struct run *run, const char *name, unsigned 
                 cmd, name, name);
         return 1;
     }
+    if (rc == DSHQ_ECORRUPT) {
+        char why[320] = "";
+        if (run_diagnose(region, why, sizeof why) == 0 && why[0]) {
+            fprintf(stderr, "dshq %s: run '%s' (/dev/shm/%s) is damaged: %s\n"
+                            "  hint: 'dshq ctl %s stop' still stops it; 'dshq rm --force %s' "
+                            "removes the region once it has ended\n",
+                    cmd, name, region, why, name, name);
+            return 1;
+        }
+    }
     if (rc)
         return cli_fail(cmd, name, rc);
     return 0;

@@ -44,6 +44,7 @@ int mpi_host_finish(struct run *run, const struct mpi_plan *p)
 #include <mpi.h>
 
 #include "dshq/hash.h"
+#include "run/chunk_rollout.h"
 
 enum { TAG_HELLO = 10, TAG_UP = 11, TAG_DATA = 12, TAG_DOWN = 13 };
 enum { UP_CHUNK = 1, UP_STATS = 2, UP_BYE = 3 };
@@ -713,6 +714,10 @@ static int receiver(struct run *run)
                 ((struct dshq_chunk_header *)slot.data)->magic = 0;
                 s->checksum_failed++;
             } else {
+                /* The run layer's seal travels no further than the rank:
+                 * sealed again here, after the MPI checksum matched, so
+                 * --verify-chunks holds end to end (docs/reliability.md). */
+                run_chunk_seal(&run->chunk, slot.data);
                 s->chunks++;
                 s->bytes += chunk_bytes;
                 note_lag(s, cur, pv, 0);

@@ -266,7 +266,13 @@ int rl_ppo_update(struct rl_ppo *p, const struct rl_rollout_view *views, int n_v
         for (size_t i = 0; i < n; i++) {
             p->value[base + i] = v->value[i];
             p->logp[base + i] = v->logp[i];
-            p->act[base + i] = v->act[i];
+            /* Rollouts may come from another process: an action index is
+             * read once and bounds-checked here, before the loss indexes
+             * logp_all with it (the private copy is what is used). */
+            const int32_t a = v->act[i];
+            if (a < 0 || a >= p->net.n_actions)
+                return -ERANGE;
+            p->act[base + i] = a;
             p->obs_ptr[base + i] = v->obs + i * (size_t)D;
         }
         base += n;

@@ -110,7 +110,8 @@ void rl_ppo_free(struct rl_ppo *p);
 
 /* One PPO update on n_views windows (all of net.obs_dim) at learning rate lr.
  * Returns 0 or a negative errno (-EINVAL for a view of the wrong shape,
- * -ENOMEM).  out (may be NULL) gets the update's metrics. */
+ * -ENOMEM, -ERANGE for an action index outside [0, n_actions): nothing is
+ * changed then).  out (may be NULL) gets the update's metrics. */
 int rl_ppo_update(struct rl_ppo *p, const struct rl_rollout_view *views, int n_views, float lr,
                   struct rl_ppo_stats *out);
 

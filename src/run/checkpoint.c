@@ -15,6 +15,8 @@
  * lay its header out differently; the magic first so that "not a checkpoint
  * at all" is never reported as damage. */
 #include <errno.h>
+#include <math.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -252,6 +254,41 @@ static int sync_dir(const char *path)
     return rc;
 }
 
+/* Removes PATH.tmp-PID-K files that a save killed mid-write left behind
+ * (any PID but ours: saves of one path are not concurrent across
+ * processes).  Best effort: an error leaves a file, never fails the save. */
+static void remove_stale_temps(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    if (dl >= sizeof dir - 1)
+        return;
+    if (slash) {
+        memcpy(dir, path, dl ? dl : 1);
+        dir[dl ? dl : 1] = 0;
+    } else {
+        strcpy(dir, ".");
+    }
+    char prefix[512], mine[600];
+    if ((size_t)snprintf(prefix, sizeof prefix, "%s.tmp-", base) >= sizeof prefix)
+        return;
+    snprintf(mine, sizeof mine, "%s%ld-", prefix, (long)getpid());
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) || !strncmp(e->d_name, mine, strlen(mine)))
+            continue;
+        char full[4600];
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) < sizeof full)
+            unlink(full);
+    }
+    closedir(d);
+}
+
 int ckpt_save(const char *path, const struct ckpt_meta *meta, const float *params,
               const float *adam_m, const float *adam_v, char *err, size_t errlen)
 {
@@ -267,6 +304,18 @@ int ckpt_save(const char *path, const struct ckpt_meta *meta, const float *param
     uint32_t flags = (adam_m ? CKPT_FLAG_OPTIMIZER : 0) | (meta->config_len ? CKPT_FLAG_CONFIG : 0);
     uint64_t n = meta->param_count;
     uint64_t body_size = n * 4 * (adam_m ? 3 : 1) + meta->config_len;
+
+    /* Never save what is not finite: the previous file stays. */
+    for (uint64_t i = 0; i < n; i++)
+        if (!isfinite(params[i]) || (adam_m && (!isfinite(adam_m[i]) || !isfinite(adam_v[i]) ||
+                                                adam_v[i] < 0)))
+            return fail(err, errlen, CKPT_EVALUE, "checkpoint %s not saved: value %llu is not "
+                        "finite", path, (unsigned long long)i);
+    if (meta->adam_t > CKPT_MAX_ADAM_T ||
+        !(meta->train_seconds >= 0 && meta->train_seconds <= CKPT_MAX_TRAIN_SECONDS))
+        return fail(err, errlen, CKPT_EVALUE, "checkpoint %s not saved: Adam step or training "
+                    "time out of range", path);
+    remove_stale_temps(path);
 
     char tmp[4096];
     /* Distinguishes concurrent saves of one process; relaxed: only uniqueness. */
@@ -442,6 +491,12 @@ static int header_load(const char *path, struct ckpt_meta *meta, int *fd_out,
     if (!meta->has_optimizer && meta->adam_t != 0)
         BAD(CKPT_EHEADER, "checkpoint %s: Adam step %llu but no optimizer state", path,
             (unsigned long long)meta->adam_t);
+    if (meta->adam_t > CKPT_MAX_ADAM_T)
+        BAD(CKPT_EVALUE, "checkpoint %s: Adam step %llu out of range (at most %llu)", path,
+            (unsigned long long)meta->adam_t, (unsigned long long)CKPT_MAX_ADAM_T);
+    if (!(meta->train_seconds >= 0 && meta->train_seconds <= CKPT_MAX_TRAIN_SECONDS))
+        BAD(CKPT_EVALUE, "checkpoint %s: training time %g s is not a time", path,
+            meta->train_seconds);
     if (memchr(meta->arch, 0, CKPT_ARCH_LEN) == NULL || meta->arch[0] == 0)
         BAD(CKPT_EHEADER, "checkpoint %s: architecture string missing or unterminated", path);
     for (int i = H_RESERVED; i < H_HEADER_CRC; i++)
@@ -503,6 +558,21 @@ static void floats_decode(float *dst, const unsigned char *src, uint64_t n)
     }
 }
 
+/* Index of the first bad float of the body (params, then m, then v), or
+ * UINT64_MAX when all are good. */
+static uint64_t body_values_check(const unsigned char *body, uint64_t n, int has_opt)
+{
+    uint64_t total = n * (has_opt ? 3 : 1);
+    for (uint64_t i = 0; i < total; i++) {
+        uint32_t u = get32(body + 4 * i);
+        float x;
+        memcpy(&x, &u, 4);
+        if (!isfinite(x) || (i >= 2 * n && x < 0))
+            return i;
+    }
+    return UINT64_MAX;
+}
+
 int ckpt_load(const char *path, uint64_t expected_shape_hash, uint64_t expected_params,
               struct ckpt_meta *meta, float *params, float *adam_m, float *adam_v,
               char *err, size_t errlen)
@@ -559,6 +629,16 @@ int ckpt_load(const char *path, uint64_t expected_shape_hash, uint64_t expected_
                     "recorded %08x)", path, crc, body_crc);
     }
     uint64_t n = m.param_count;
+    /* Valid CRCs do not make the values sane: every float finite, second
+     * moments not negative; checked before anything reaches the caller. */
+    uint64_t bad = body_values_check(body, n, m.has_optimizer);
+    if (bad != UINT64_MAX) {
+        free(body);
+        return fail(err, errlen, CKPT_EVALUE, "checkpoint %s: %s %llu is %s", path,
+                    bad < n ? "parameter" : bad < 2 * n ? "Adam first moment" : "Adam second moment",
+                    (unsigned long long)(bad % n),
+                    bad < 2 * n ? "not finite" : "not finite or negative");
+    }
     floats_decode(params, body, n);
     if (m.has_optimizer && adam_m) {
         floats_decode(adam_m, body + n * 4, n);

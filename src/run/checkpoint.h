@@ -49,7 +49,13 @@ enum {
     CKPT_ECRC = -10,      /* body damaged (its CRC32 does not match) */
     CKPT_ENOMEM = -11,
     CKPT_EINVAL = -12,    /* bad arguments */
+    CKPT_EVALUE = -13,    /* valid CRCs around hostile values: a NaN or infinite
+                           * parameter or Adam moment, a negative second moment,
+                           * an Adam step or a training time out of range */
 };
+/* Bounds of the values behind the CRCs (docs/checkpoint.md). */
+#define CKPT_MAX_ADAM_T (UINT64_C(1) << 40)
+#define CKPT_MAX_TRAIN_SECONDS 1.0e9
 
 /* What a checkpoint says about itself (process-local). */
 struct ckpt_meta {

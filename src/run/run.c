@@ -5,6 +5,7 @@
 
 #include "dshq/hash.h"
 #include "rl/env.h"
+#include "run/chunk_rollout.h"
 #include "run/metrics.h"
 #include "run/run.h"
 
@@ -59,7 +60,7 @@ static void ring_params(const struct run *run, struct dshq_ring_params *rp)
 {
     const struct run_config *c = &run->cfg;
     memset(rp, 0, sizeof *rp);
-    rp->slot_size = run->chunk.bytes;
+    rp->slot_size = run->chunk.bytes + RUN_CHUNK_TRAILER; /* the seal (chunk_rollout.h) */
     rp->policy = c->when_full == RUN_FULL_DROP ? DSHQ_RING_DROP : DSHQ_RING_BLOCK;
     if (c->transport == RUN_TRANSPORT_MPSC) {
         /* One ring as deep as the lanes together: lane_slots per worker,
@@ -222,6 +223,48 @@ int run_attach(struct run *run, const char *region, unsigned flags)
 fail:
     dshq_region_detach(run->region);
     run->region = NULL;
+    return rc;
+}
+
+int run_diagnose(const char *region, char *err, size_t errlen)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    int rc = dshq_region_attach(region, DSHQ_ATTACH_RDONLY, DSHQ_ABI_MINOR, &r.region);
+    if (rc)
+        return rc;
+    if ((rc = run_find(&r))) {
+        snprintf(err, errlen, "no valid run block section (%s)", dshq_strerror(rc));
+    } else {
+        struct run_config c;
+        memcpy(&c, &r.blk->config, sizeof c); /* one copy, then only the copy */
+        uint32_t version = r.blk->version, obs = r.blk->obs_dim, na = r.blk->n_actions;
+        char why[256] = "";
+        if (version != RUN_BLOCK_VERSION)
+            snprintf(err, errlen, "run block version %u, this build reads %d", version,
+                     RUN_BLOCK_VERSION);
+        else if (run_config_check(&c, why, sizeof why))
+            snprintf(err, errlen, "its config is damaged: %s", why);
+        else if (obs != BD_OBS_DIM || na != BD_NUM_ACTIONS)
+            snprintf(err, errlen, "observation size %u / actions %u, this build has %d / %d",
+                     obs, na, BD_OBS_DIM, BD_NUM_ACTIONS);
+        else
+            snprintf(err, errlen, "a section does not match its config");
+    }
+    dshq_region_detach(r.region);
+    return 0;
+}
+
+int run_stop_region(const char *region)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    int rc = dshq_region_attach(region, 0, DSHQ_ABI_MINOR, &r.region);
+    if (rc)
+        return rc;
+    if ((rc = run_find(&r)) == 0)
+        run_stop(r.blk);
+    dshq_region_detach(r.region);
     return rc;
 }
 

@@ -37,7 +37,7 @@
 #include "rl/mlp.h"
 #include "run/config.h"
 
-#define RUN_BLOCK_VERSION 2
+#define RUN_BLOCK_VERSION 3
 #define RUN_REGION_PREFIX "dshq-"
 
 enum run_state {
@@ -61,6 +61,23 @@ struct run_worker_stats {
     _Atomic uint64_t restarts;    /* 104: times this worker was (re)started */
     _Atomic int64_t pid;          /* 112: current process */
     _Atomic uint64_t version;     /* 120: weights version of its last chunk */
+};
+
+/* What the trainer refused or skipped (written by the trainer only, relaxed
+ * adds; read by monitors and the launcher's summary).  Chunks are untrusted
+ * input (docs/reliability.md): each refused chunk is counted against the
+ * worker its header names, or as unknown when that name is not a worker. */
+struct run_faults {
+    _Atomic uint64_t chunks_refused;    /*   0: chunks refused, all reasons */
+    _Atomic uint64_t chunks_verified;   /*   8: chunks whose checksum matched (verify mode) */
+    _Atomic uint64_t refused_unknown;   /*  16: refused, producer id not a worker */
+    _Atomic uint64_t updates_skipped;   /*  24: updates skipped: non-finite loss or parameters */
+    _Atomic uint64_t checkpoints;       /*  32: checkpoints this run wrote */
+    _Atomic uint32_t verify;            /*  40: 1: the trainer checksums every chunk */
+    _Atomic uint32_t last_reason;       /*  44: enum run_chunk_fault of the last refusal */
+    _Atomic uint64_t failed;            /*  48: 1: the trainer stopped the run on an error */
+    uint64_t reserved;                  /*  56: zero */
+    _Atomic uint64_t refused[RUN_MAX_WORKERS]; /* 64: refused chunks per worker */
 };
 
 struct run_block {
@@ -89,10 +106,15 @@ struct run_block {
     uint64_t reserved1;             /* 312: zero */
     /* lines 5..: one per worker */
     struct run_worker_stats worker[RUN_MAX_WORKERS]; /* 320 */
+    /* after the workers: the trainer's fault counters */
+    struct run_faults faults;  /* 7488 */
 };
 
 _Static_assert(sizeof(struct run_worker_stats) == 128, "worker stats are two lines");
-_Static_assert(sizeof(struct run_block) == 320 + 128 * RUN_MAX_WORKERS, "run block size");
+_Static_assert(sizeof(struct run_faults) == 64 + 8 * RUN_MAX_WORKERS, "fault counters");
+_Static_assert(sizeof(struct run_block) == 320 + 128 * RUN_MAX_WORKERS + 64 + 8 * RUN_MAX_WORKERS,
+               "run block size");
+_Static_assert(offsetof(struct run_block, faults) == 7488, "abi");
 _Static_assert(offsetof(struct run_block, version) == 192, "abi");
 _Static_assert(offsetof(struct run_block, state) == 256, "abi");
 _Static_assert(offsetof(struct run_block, start_ns) == 272, "abi");
@@ -130,6 +152,14 @@ int run_create(struct run *run, const char *name, const struct run_config *cfg,
  * checks every section and the config.  flags: DSHQ_ATTACH_RDONLY for
  * monitors. */
 int run_attach(struct run *run, const char *region, unsigned flags);
+/* When run_attach says DSHQ_ECORRUPT: what exactly is wrong with the run
+ * block of REGION, as one line in err (0), or a negative error when the
+ * region itself cannot be attached. */
+int run_diagnose(const char *region, char *err, size_t errlen);
+/* Raises the stop flag of REGION's run even when its config is damaged
+ * (the state word and its event need no config).  0 or a negative error. */
+int run_stop_region(const char *region);
+
 /* Unmaps (detach) or also removes the region (destroy). */
 void run_detach(struct run *run);
 void run_destroy(struct run *run);

@@ -108,9 +108,52 @@ static void tick(struct run *run, struct tstate *s, uint64_t now)
     s->m.chunks_dropped_full = dropped_full;
 }
 
+/* 1 when all n floats are finite. */
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+static int ppo_state_finite(const struct rl_ppo *ppo, size_t n)
+{
+    return all_finite(ppo->params, n) && all_finite(ppo->adam.m, n) &&
+           all_finite(ppo->adam.v, n);
+}
+
+int run_ppo_update_checked(struct rl_ppo *ppo, const struct rl_rollout_view *views, int n,
+                           float lr, struct rl_ppo_stats *st, float *backup)
+{
+    const size_t np = ppo->adam.n;
+    memcpy(backup, ppo->params, np * sizeof(float));
+    memcpy(backup + np, ppo->adam.m, np * sizeof(float));
+    memcpy(backup + 2 * np, ppo->adam.v, np * sizeof(float));
+    const int64_t adam_t0 = ppo->adam.t, updates0 = ppo->updates;
+    int rc = rl_ppo_update(ppo, views, n, lr, st);
+    if (rc && rc != -ERANGE)
+        return rc;
+    if (!rc && isfinite(st->policy_loss) && isfinite(st->value_loss) && isfinite(st->entropy) &&
+        isfinite(st->approx_kl) && ppo_state_finite(ppo, np))
+        return 0;
+    memcpy(ppo->params, backup, np * sizeof(float));
+    memcpy(ppo->adam.m, backup + np, np * sizeof(float));
+    memcpy(ppo->adam.v, backup + 2 * np, np * sizeof(float));
+    ppo->adam.t = adam_t0;
+    ppo->updates = updates0;
+    return rc ? 2 : 1;
+}
+
 static int save_checkpoint(const struct trainer_opts *o, const struct run *run,
                            const struct rl_ppo *ppo, const struct metrics *m)
 {
+    /* Never save what is not finite: the file on disk stays the last good one. */
+    if (!ppo_state_finite(ppo, run->net.n_params) || !isfinite(m->wall_s)) {
+        fprintf(stderr, "trainer: checkpoint %s not written: the parameters are not finite\n",
+                o->checkpoint_path);
+        return -EINVAL;
+    }
     struct ckpt_meta *mp = calloc(1, sizeof *mp); /* 4 KiB of config text */
     if (!mp)
         return -ENOMEM;
@@ -135,8 +178,33 @@ static int save_checkpoint(const struct trainer_opts *o, const struct run *run,
                        sizeof err);
     if (rc)
         fprintf(stderr, "trainer: checkpoint %s: %s\n", o->checkpoint_path, err);
+    else /* Relaxed: a counter; the launcher reads it after the trainer ended. */
+        atomic_fetch_add_explicit(&run->blk->faults.checkpoints, 1, memory_order_relaxed);
     free(mp);
     return rc;
+}
+
+const struct dshq_msg_kind run_trainer_msg_kinds[RUN_TRAINER_MSG_KINDS] = {
+    {DSHQ_MSG_STOP, 1}, {DSHQ_MSG_PAUSE, 1}, {DSHQ_MSG_SET_HPARAM, 1}, {DSHQ_MSG_RESET, 1}};
+
+/* A chunk refused: counted against the worker its header names (when that
+ * is a worker), and in total.  Relaxed: counters for monitors. */
+static void refuse_chunk(struct run *run, const struct dshq_chunk_header *h, int fault)
+{
+    struct run_faults *f = &run->blk->faults;
+    atomic_fetch_add_explicit(&f->chunks_refused, 1, memory_order_relaxed);
+    atomic_store_explicit(&f->last_reason, (uint32_t)fault, memory_order_relaxed);
+    if (fault != RUN_CHUNK_EHEADER && h->producer_id < run->cfg.workers)
+        atomic_fetch_add_explicit(&f->refused[h->producer_id], 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&f->refused_unknown, 1, memory_order_relaxed);
+}
+
+/* The trainer stops the run on an error: marked before the stop flag. */
+static void mark_failed(struct run *run)
+{
+    /* Relaxed: run_stop's release store orders it before the stop flag. */
+    atomic_store_explicit(&run->blk->faults.failed, 1, memory_order_relaxed);
 }
 
 static void refuse(struct run *run)
@@ -145,58 +213,68 @@ static void refuse(struct run *run)
     atomic_fetch_add_explicit(&run->blk->ctl_refused, 1, memory_order_relaxed);
 }
 
+/* roles.h */
+int run_trainer_apply_msg(struct run *run, struct rl_ppo *ppo, const struct dshq_msg *msg,
+                          float *lr_override, int *stop)
+{
+    /* The message is a private copy (dshq_mailbox_consume); its payload is
+     * still untrusted: every value is range-checked before use. */
+    switch (msg->type) {
+    case DSHQ_MSG_STOP:
+        *stop = 1;
+        return 0;
+    case DSHQ_MSG_PAUSE: {
+        struct dshq_msg_pause p;
+        memcpy(&p, msg->payload, sizeof p);
+        /* Relaxed: a lone flag; workers and monitors poll it. */
+        atomic_store_explicit(&run->blk->paused, p.paused ? 1 : 0, memory_order_relaxed);
+        return 0;
+    }
+    case DSHQ_MSG_SET_HPARAM: {
+        struct dshq_msg_set_hparam h;
+        memcpy(&h, msg->payload, sizeof h);
+        double lo, hi;
+        if (run_config_hparam_range(h.param, &lo, &hi) || !isfinite(h.value) ||
+            h.value < lo || h.value > hi) {
+            refuse(run); /* unknown parameter or out of range: counted, not obeyed */
+            return -ERANGE;
+        }
+        if (h.param == DSHQ_HPARAM_LEARNING_RATE)
+            *lr_override = h.value;
+        else if (h.param == DSHQ_HPARAM_ENTROPY_COEF)
+            ppo->cfg.ent_coef = h.value;
+        else if (h.param == DSHQ_HPARAM_CLIP)
+            ppo->cfg.clip = h.value;
+        else if (h.param == DSHQ_HPARAM_SHAPING_COEF) {
+            /* A set value stops the anneal: it holds until the end.
+             * Relaxed: workers read the pair at chunk boundaries; a chunk
+             * made with the old scale is harmless. */
+            atomic_store_explicit(&run->blk->shaping_milli, (uint32_t)(h.value * 1000.0f),
+                                  memory_order_relaxed);
+            atomic_store_explicit(&run->blk->shaping_set, 1, memory_order_relaxed);
+        }
+        return 0;
+    }
+    case DSHQ_MSG_RESET:
+        /* Start learning over: fresh parameters and optimizer state. */
+        rl_mlp_params_init(&run->net, ppo->params, run->cfg.seed + (uint64_t)ppo->updates);
+        memset(ppo->adam.m, 0, ppo->adam.n * sizeof(float));
+        memset(ppo->adam.v, 0, ppo->adam.n * sizeof(float));
+        ppo->adam.t = 0;
+        return 0;
+    default:
+        refuse(run);
+        return -EINVAL;
+    }
+}
+
 static void handle_mailbox(struct dshq_mailbox *mb, struct run *run, struct rl_ppo *ppo,
                            float *lr_override, int *stop)
 {
-    static const struct dshq_msg_kind known[] = {
-        {DSHQ_MSG_STOP, 1}, {DSHQ_MSG_PAUSE, 1}, {DSHQ_MSG_SET_HPARAM, 1}, {DSHQ_MSG_RESET, 1}};
     struct dshq_msg msg;
-    while (dshq_mailbox_consume(mb, known, 4, &msg) == DSHQ_MAILBOX_MSG) {
-        switch (msg.type) {
-        case DSHQ_MSG_STOP:
-            *stop = 1;
-            break;
-        case DSHQ_MSG_PAUSE: {
-            struct dshq_msg_pause p;
-            memcpy(&p, msg.payload, sizeof p);
-            /* Relaxed: a lone flag; workers and monitors poll it. */
-            atomic_store_explicit(&run->blk->paused, p.paused ? 1 : 0, memory_order_relaxed);
-            break;
-        }
-        case DSHQ_MSG_SET_HPARAM: {
-            struct dshq_msg_set_hparam h;
-            memcpy(&h, msg.payload, sizeof h);
-            double lo, hi;
-            if (run_config_hparam_range(h.param, &lo, &hi) || !isfinite(h.value) ||
-                h.value < lo || h.value > hi) {
-                refuse(run); /* unknown parameter or out of range: counted, not obeyed */
-                break;
-            }
-            if (h.param == DSHQ_HPARAM_LEARNING_RATE)
-                *lr_override = h.value;
-            else if (h.param == DSHQ_HPARAM_ENTROPY_COEF)
-                ppo->cfg.ent_coef = h.value;
-            else if (h.param == DSHQ_HPARAM_CLIP)
-                ppo->cfg.clip = h.value;
-            else if (h.param == DSHQ_HPARAM_SHAPING_COEF) {
-                /* A set value stops the anneal: it holds until the end.
-                 * Relaxed: workers read the pair at chunk boundaries; a chunk
-                 * made with the old scale is harmless. */
-                atomic_store_explicit(&run->blk->shaping_milli, (uint32_t)(h.value * 1000.0f),
-                                      memory_order_relaxed);
-                atomic_store_explicit(&run->blk->shaping_set, 1, memory_order_relaxed);
-            }
-            break;
-        }
-        case DSHQ_MSG_RESET:
-            /* Start learning over: fresh parameters and optimizer state. */
-            rl_mlp_params_init(&run->net, ppo->params, run->cfg.seed + (uint64_t)ppo->updates);
-            memset(ppo->adam.m, 0, ppo->adam.n * sizeof(float));
-            memset(ppo->adam.v, 0, ppo->adam.n * sizeof(float));
-            ppo->adam.t = 0;
-            break;
-        }
-    }
+    while (dshq_mailbox_consume(mb, run_trainer_msg_kinds, RUN_TRAINER_MSG_KINDS, &msg) ==
+           DSHQ_MAILBOX_MSG)
+        run_trainer_apply_msg(run, ppo, &msg, lr_override, stop);
 }
 
 static void write_run_marker(FILE *f, const struct run *run, const struct trainer_opts *o,
@@ -240,15 +318,32 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
     struct dshq_telemetry *tel = NULL;
     FILE *mf = NULL;
     int beat = -1, rc, exit_code = 1;
+    const size_t np = run->net.n_params;
+    const uint64_t slot_bytes = run->chunk.bytes + RUN_CHUNK_TRAILER;
+    float *backup = NULL;        /* params, adam m, adam v before an update */
+    unsigned char *priv = NULL;  /* verify mode: private copies of the held chunks */
+    struct dshq_slot *held = NULL;
     struct tstate s;
     memset(&s, 0, sizeof s);
     metrics_init(&s.m);
 
     if ((rc = rl_ppo_init(&ppo, &run->net, &tc.ppo, cfg->seed))) {
         fprintf(stderr, "trainer: %s\n", strerror(-rc));
+        mark_failed(run);
         run_stop(b);
         return 1;
     }
+    backup = malloc(3 * np * sizeof(float));
+    if (o->verify_chunks)
+        priv = aligned_alloc(64, (size_t)slot_bytes * cfg->workers);
+    if (!backup || (o->verify_chunks && !priv)) {
+        fprintf(stderr, "trainer: out of memory\n");
+        goto out;
+    }
+    /* Relaxed: informative for monitors. */
+    atomic_store_explicit(&b->faults.verify, o->verify_chunks ? 1 : 0, memory_order_relaxed);
+    const uint32_t max_bad = o->max_bad_updates ? o->max_bad_updates : RUN_MAX_BAD_UPDATES;
+    uint32_t bad_in_row = 0;
     double wall0 = 0;
     if (o->resume) {
         struct ckpt_meta *meta = malloc(sizeof *meta);
@@ -300,7 +395,16 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
     uint64_t last_ckpt = t0, last_print = t0, paused_ns = 0, pause_began = 0;
 
     const uint32_t batch = cfg->workers;
-    struct dshq_slot held[RUN_MAX_WORKERS];
+    /* Polled slots not yet released, in poll order (the rings want releases
+     * in that order): the good ones behind views[] and, after them, any
+     * refused while older ones were held.  Verify mode holds none. */
+    const uint32_t held_max = cfg->workers * cfg->lane_slots * 2 + 8;
+    held = calloc(held_max, sizeof *held);
+    uint32_t nheld = 0, refused_held = 0;
+    if (!held) {
+        fprintf(stderr, "trainer: out of memory\n");
+        goto out;
+    }
     struct rl_rollout_view views[RUN_MAX_WORKERS];
     uint32_t from[RUN_MAX_WORKERS];
     uint32_t n = 0;
@@ -347,7 +451,8 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
                 fflush(mf);
             }
         }
-        if (o->checkpoint_path && now - last_ckpt >= (uint64_t)(o->checkpoint_every_s * 1e9)) {
+        if (o->checkpoint_path && o->checkpoint_every_s > 0 &&
+            now - last_ckpt >= (uint64_t)(o->checkpoint_every_s * 1e9)) {
             save_checkpoint(o, run, &ppo, &s.m);
             last_ckpt = now;
         }
@@ -357,40 +462,88 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
         }
 
         struct dshq_slot slot;
-        rc = run_consumer_poll(&cons, 50000000, &slot);
-        if (rc == DSHQ_RING_EMPTY)
+        rc = nheld < held_max ? run_consumer_poll(&cons, 50000000, &slot) : DSHQ_RING_EMPTY;
+        /* Refused slots held behind good ones can fill the ring: then learn
+         * from the good ones held so far rather than wait for ever. */
+        int short_batch = rc == DSHQ_RING_EMPTY && refused_held && n > 0;
+        if (rc == DSHQ_RING_EMPTY && !short_batch)
             continue;
+        if (short_batch)
+            goto update;
         if (rc) {
             fprintf(stderr, "trainer: poll: %s\n", dshq_strerror(rc));
             goto out;
         }
-        /* The chunk is untrusted: its shape, its worker, its version. */
-        if (dshq_chunk_check(&run->chunk, slot.data, slot.size) != 0) {
+        /* The chunk is untrusted: copy its header and check everything
+         * against the layout this trainer owns before PPO sees it.  Verify
+         * mode: copy the whole slot first, check its seal on the copy, let
+         * the slot go and learn from the copy. */
+        const void *data = slot.data;
+        uint64_t avail = slot.size;
+        struct dshq_chunk_header hc;
+        memset(&hc, 0, sizeof hc);
+        int fault = RUN_CHUNK_OK;
+        if (priv) {
+            unsigned char *mine = priv + (size_t)n * slot_bytes;
+            if (slot.size < slot_bytes) {
+                fault = RUN_CHUNK_EHEADER;
+            } else {
+                memcpy(mine, slot.data, slot_bytes);
+                fault = run_chunk_verify(&run->chunk, mine, slot_bytes);
+            }
             run_consumer_release(&cons, &slot);
+            data = mine;
+            avail = slot_bytes;
+            if (!fault)
+                atomic_fetch_add_explicit(&b->faults.chunks_verified, 1,
+                                          memory_order_relaxed); /* relaxed: a counter */
+        }
+        if (!fault)
+            fault = run_chunk_validate(&run->chunk, data, avail, cfg->workers,
+                                       (uint32_t)run->net.n_actions, &hc);
+        uint32_t worker = hc.producer_id;
+        uint64_t pv = hc.policy_version;
+        uint64_t cur = (uint64_t)version;
+        if (!fault && (pv > cur || pv == 0))
+            fault = RUN_CHUNK_EPOLICY;
+        if (fault) {
+            if (fault == RUN_CHUNK_ECHECKSUM) /* the copy's header names the worker */
+                memcpy(&hc, data, sizeof hc);
+            refuse_chunk(run, &hc, fault);
+            if (!priv && nheld == 0)
+                run_consumer_release(&cons, &slot);
+            else if (!priv) {
+                held[nheld++] = slot;
+                refused_held++;
+            }
             continue;
         }
-        const struct dshq_chunk_header *h = slot.data;
-        uint32_t worker = h->producer_id;
-        uint64_t pv = h->policy_version;
-        uint64_t cur = (uint64_t)version;
         uint64_t lag = cur - pv;
         int dup = 0;
         for (uint32_t i = 0; i < n && cfg->deterministic; i++)
             dup |= from[i] == worker;
-        if (worker >= cfg->workers || pv > cur || pv == 0 || lag > cfg->max_lag || dup) {
+        if (lag > cfg->max_lag || dup) {
             s.m.chunks_dropped_lag++;
-            run_consumer_release(&cons, &slot);
+            if (!priv && nheld == 0)
+                run_consumer_release(&cons, &slot);
+            else if (!priv) {
+                held[nheld++] = slot;
+                refused_held++;
+            }
             continue;
         }
         lag_min = lag < lag_min ? lag : lag_min;
         lag_max = lag > lag_max ? lag : lag_max;
         s.lag_sum += (double)lag;
         s.lag_n++;
-        views[n] = run_chunk_view(&run->chunk, slot.data);
+        views[n] = run_chunk_view(&run->chunk, data);
         from[n] = worker;
-        held[n++] = slot;
+        if (!priv)
+            held[nheld++] = slot;
+        n++;
         if (n < batch)
             continue;
+    update:
         if (cfg->deterministic)
             sort_by_worker(views, from, n);
 
@@ -407,13 +560,30 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
                                   memory_order_relaxed);
         }
         struct rl_ppo_stats st;
-        rc = rl_ppo_update(&ppo, views, (int)n, lr, &st);
-        for (uint32_t i = 0; i < n; i++)
+        rc = run_ppo_update_checked(&ppo, views, (int)n, lr, &st, backup);
+        for (uint32_t i = 0; i < nheld; i++)
             run_consumer_release(&cons, &held[i]);
-        if (rc) {
+        nheld = refused_held = 0;
+        if (rc < 0) {
             fprintf(stderr, "trainer: update: %s\n", strerror(-rc));
             goto out;
         }
+        if (rc > 0) {
+            n = 0;
+            lag_min = UINT64_MAX;
+            lag_max = 0;
+            /* Relaxed: a counter for monitors. */
+            atomic_fetch_add_explicit(&b->faults.updates_skipped, 1, memory_order_relaxed);
+            if (++bad_in_row >= max_bad) {
+                fprintf(stderr, "trainer: %u updates in a row were not finite (%s); stopping "
+                                "the run: the last good checkpoint is %s\n",
+                        bad_in_row, rc == 2 ? "action index out of range" : "NaN or infinity",
+                        o->checkpoint_path ? o->checkpoint_path : "(none: no --checkpoint-dir)");
+                goto out;
+            }
+            continue;
+        }
+        bad_in_row = 0;
         s.m.updates++;
         s.m.steps += (uint64_t)st.samples;
         s.m.chunks_consumed += n;
@@ -452,8 +622,9 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
             fflush(stdout);
         }
     }
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < nheld; i++)
         run_consumer_release(&cons, &held[i]);
+    nheld = 0;
     /* Final telemetry and checkpoint, then tell everyone to stop. */
     uint64_t now = dshq_now_ns();
     tick(run, &s, now);
@@ -462,11 +633,18 @@ int run_trainer(struct run *run, const struct trainer_opts *o)
     dshq_telemetry_publish(tel, metrics_shape_hash(), &s.m, sizeof s.m);
     if (mf)
         metrics_write_jsonl(mf, &s.m);
-    if (o->checkpoint_path && save_checkpoint(o, run, &ppo, &s.m))
+    if (o->checkpoint_path && save_checkpoint(o, run, &ppo, &s.m)) {
+        mark_failed(run);
         goto out;
+    }
     exit_code = 0;
 out:
+    if (exit_code)
+        mark_failed(run);
     run_stop(b);
+    free(backup);
+    free(priv);
+    free(held);
     if (mf)
         fclose(mf);
     if (tel) {

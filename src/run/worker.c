@@ -15,6 +15,7 @@
  * update count stamped on that version rather than the clock.  While the run
  * is paused the worker idles. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,82 @@ static void add_stats(struct run_worker_stats *ws, const struct rl_collect_stats
     atomic_fetch_add_explicit(&ws->len_sum, (uint64_t)(now->len_sum - last->len_sum),
                               memory_order_relaxed);
     *last = *now;
+}
+
+/* ---- test-only hostile mode (roles.h) ---------------------------------- */
+
+static _Atomic uint64_t hostile_mask;
+static _Atomic uint32_t hostile_every;
+static _Atomic uint64_t hostile_done;
+
+uint64_t run_worker_set_hostile(uint64_t mask, uint32_t every)
+{
+    /* Relaxed: set before the workers start (fork or thread creation orders it). */
+    atomic_store_explicit(&hostile_every, every ? every : 1, memory_order_relaxed);
+    atomic_store_explicit(&hostile_mask, mask, memory_order_relaxed);
+    return atomic_load_explicit(&hostile_done, memory_order_relaxed);
+}
+
+static uint64_t hostile_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Damages chunk number seq of a hostile worker before its commit; returns
+ * 1 when the damage is to be done after the commit instead. */
+static int hostile_damage(const struct dshq_chunk_layout *l, unsigned char *c, uint64_t seq,
+                          uint64_t *rng)
+{
+    uint64_t k = (seq / atomic_load_explicit(&hostile_every, memory_order_relaxed)) %
+                 RUN_HOSTILE_KINDS;
+    uint64_t te = (uint64_t)l->T * l->E;
+    float nan = NAN, huge = 3.0e38f;
+    int32_t bad = (int32_t)(hostile_rand(rng) & 1 ? 1 << 30 : -7);
+    switch (k) {
+    case 0: /* random bytes in the header */
+        for (int i = 0; i < 4; i++)
+            c[hostile_rand(rng) % 64] = (unsigned char)hostile_rand(rng);
+        break;
+    case 1:
+        memcpy(c + l->off_rew + 4 * (hostile_rand(rng) % te), &nan, 4);
+        break;
+    case 2:
+        memcpy(c + l->off_obs + 4 * (hostile_rand(rng) % (te * l->obs_dim)), &huge, 4);
+        break;
+    case 3:
+        memcpy(c + l->off_act + 4 * (hostile_rand(rng) % te), &bad, 4);
+        break;
+    case 4: /* random bytes anywhere in the body */
+        for (int i = 0; i < 16; i++)
+            c[64 + hostile_rand(rng) % (l->bytes - 64)] = (unsigned char)hostile_rand(rng);
+        break;
+    default:
+#if defined(__SANITIZE_THREAD__)
+        /* Under ThreadSanitizer the change after commit (a data race by
+         * design) would be reported as one: damage the body instead. */
+        c[64 + hostile_rand(rng) % (l->bytes - 64)] ^= 0x5a;
+        return 0;
+#else
+        return 1;
+#endif
+    }
+    return 0;
+}
+
+static void hostile_after_commit(const struct dshq_chunk_layout *l, unsigned char *c,
+                                 uint64_t *rng)
+{
+    /* The slot is the trainer's now: rewrite actions and rewards under it. */
+    uint64_t te = (uint64_t)l->T * l->E;
+    float nan = NAN;
+    int32_t bad = 1 << 30;
+    for (int i = 0; i < 8; i++) {
+        memcpy(c + l->off_act + 4 * (hostile_rand(rng) % te), &bad, 4);
+        memcpy(c + l->off_rew + 4 * (hostile_rand(rng) % te), &nan, 4);
+    }
 }
 
 int run_worker(struct run *run, uint32_t index, uint32_t restart)
@@ -97,6 +174,10 @@ int run_worker(struct run *run, uint32_t index, uint32_t restart)
     struct rl_collect_stats last = col.stats;
     struct dshq_weights_view view = {0};
     uint64_t seq = 0, last_version = 0;
+    /* Relaxed: set before this role started (test-only hostile mode). */
+    const int hostile = index < 64 &&
+                        (atomic_load_explicit(&hostile_mask, memory_order_relaxed) >> index) & 1;
+    uint64_t hrng = seed | 1;
     while (!run_stopping(run)) {
         if (beat >= 0)
             dshq_telemetry_beat(tel, beat);
@@ -162,11 +243,20 @@ int run_worker(struct run *run, uint32_t index, uint32_t restart)
             fprintf(stderr, "worker %u: collect: %s\n", index, strerror(-rc));
             goto out;
         }
-        dshq_chunk_stamp(&run->chunk, slot.data, index, seq++, view.version);
+        dshq_chunk_stamp(&run->chunk, slot.data, index, seq, view.version);
+        run_chunk_seal(&run->chunk, slot.data);
+        int after = 0;
+        if (hostile && seq % atomic_load_explicit(&hostile_every, memory_order_relaxed) == 0) {
+            after = hostile_damage(&run->chunk, slot.data, seq, &hrng);
+            atomic_fetch_add_explicit(&hostile_done, 1, memory_order_relaxed);
+        }
+        seq++;
         if ((rc = run_producer_commit(&prod))) {
             fprintf(stderr, "worker %u: commit: %s\n", index, dshq_strerror(rc));
             goto out;
         }
+        if (after)
+            hostile_after_commit(&run->chunk, slot.data, &hrng);
         last_version = view.version;
         atomic_store_explicit(&ws->version, b->version_base + view.version,
                               memory_order_relaxed);
