@@ -14,8 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +183,18 @@ static inline double test_time_scale(void)
 static inline uint64_t test_deadline_ns(double seconds)
 {
     return test_now_ns() + (uint64_t)(seconds * test_time_scale() * 1e9);
+}
+
+/* Spins (yielding) until *v >= want, as processes sharing a counter in a
+ * MAP_SHARED page meet at a barrier; fails the test after SECONDS (scaled). */
+static inline void test_await_at_least(_Atomic int *v, int want, double seconds)
+{
+    uint64_t limit = test_deadline_ns(seconds);
+    while (atomic_load(v) < want) {
+        CHECK_MSG(test_now_ns() < limit, "waited %.0f s for %d (have %d)", seconds, want,
+                  atomic_load(v));
+        sched_yield();
+    }
 }
 
 static inline void test_sleep_ms(unsigned ms)

@@ -25,23 +25,6 @@ struct shared {
     _Atomic int arrived, winners, busy, finished, bad;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Spins (yielding) until *v >= want; exits 1 after a generous deadline. */
-static void await_at_least(_Atomic int *v, int want)
-{
-    double limit = now_s() + 120.0;
-    while (atomic_load(v) < want) {
-        CHECK_MSG(now_s() < limit, "waited 120 s for %d (have %d)", want, atomic_load(v));
-        sched_yield();
-    }
-}
-
 static int reap(pid_t pid)
 {
     int st;
@@ -78,7 +61,7 @@ static void round_once(struct shared *sh, int round, int mode)
         CHECK(kids[i] >= 0);
         if (kids[i] == 0) {
             atomic_fetch_add(&sh->arrived, 1);
-            await_at_least(&sh->go, round);
+            test_await_at_least(&sh->go, round, 120.0);
             uint64_t prev = 0;
             int won;
             if (mode == 0) {
@@ -100,11 +83,11 @@ static void round_once(struct shared *sh, int round, int mode)
             /* The winner stays alive until every contender decided, so a
              * loser can only have lost to a live holder. */
             if (won)
-                await_at_least(&sh->finished, CONTENDERS);
+                test_await_at_least(&sh->finished, CONTENDERS, 120.0);
             _exit(0);
         }
     }
-    await_at_least(&sh->arrived, CONTENDERS);
+    test_await_at_least(&sh->arrived, CONTENDERS, 120.0);
     atomic_store(&sh->go, round);
     for (int i = 0; i < CONTENDERS; i++)
         CHECK_EQ_INT(reap(kids[i]), 0);

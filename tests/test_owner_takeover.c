@@ -35,22 +35,6 @@ struct shared {
 static void *mb_mem, *tel_mem, *w_mem;
 static uint64_t mb_size, tel_size, w_size;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void await_at_least(_Atomic int *v, int want)
-{
-    double limit = now_s() + 120.0;
-    while (atomic_load(v) < want) {
-        CHECK_MSG(now_s() < limit, "waited 120 s for %d (have %d)", want, atomic_load(v));
-        sched_yield();
-    }
-}
-
 /* 1 won, 0 lost as expected, -1 an unexpected result. */
 static int take(int role)
 {
@@ -108,18 +92,18 @@ static void round_once(struct shared *sh, int role, int round)
         CHECK(kids[i] >= 0);
         if (kids[i] == 0) {
             atomic_fetch_add(&sh->arrived, 1);
-            await_at_least(&sh->go, round);
+            test_await_at_least(&sh->go, round, 120.0);
             int r = take(role);
             if (r < 0)
                 atomic_fetch_add(&sh->bad, 1);
             atomic_fetch_add(r == 1 ? &sh->winners : &sh->busy, 1);
             atomic_fetch_add(&sh->finished, 1);
             if (r == 1) /* alive until everyone decided */
-                await_at_least(&sh->finished, CONTENDERS);
+                test_await_at_least(&sh->finished, CONTENDERS, 120.0);
             _exit(0);
         }
     }
-    await_at_least(&sh->arrived, CONTENDERS);
+    test_await_at_least(&sh->arrived, CONTENDERS, 120.0);
     atomic_store(&sh->go, round);
     for (int i = 0; i < CONTENDERS; i++)
         CHECK_EQ_INT(reap(kids[i]), 0);

@@ -33,6 +33,7 @@ def test_workers_act_with_weights_published_from_python(run_name, tmp_path):
         net = dshq.Net.of_run(run)
         assert run.poll(timeout=0.5) is None  # no weights yet: the workers wait
         published = {}
+        t0 = time.monotonic()
         for v in range(1, 4):
             params = net.init_params(seed=100 + v)
             assert run.publish(params, step=v) == v
@@ -58,7 +59,10 @@ def test_workers_act_with_weights_published_from_python(run_name, tmp_path):
                     np.testing.assert_allclose(c.logp.reshape(-1), logp, atol=2e-5)
                     np.testing.assert_allclose(c.value.reshape(-1), value, atol=2e-5)
         assert run.worker_totals()["chunks"] >= 6
-        run.publish_metrics(updates=3, steps=3 * 2 * 8 * 16, weights_version=3)
+        # A trainer's telemetry says how long it trained: the launcher's
+        # summary refuses a record without a finite training time.
+        run.publish_metrics(updates=3, steps=3 * 2 * 8 * 16, weights_version=3,
+                            wall_s=time.monotonic() - t0)
         run.stop()
         out, _ = launcher.communicate(timeout=60)
         assert launcher.returncode == 0, out
