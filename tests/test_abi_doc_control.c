@@ -8,7 +8,7 @@
 #include "dshq/telemetry.h"
 
 #define CHECK_DOC(name, type, arr) \
-    abi_doc_check(name, sizeof(type), arr, sizeof arr / sizeof arr[0])
+    abi_doc_check_strict(name, sizeof(type), arr, sizeof arr / sizeof arr[0])
 
 int main(void)
 {
@@ -107,7 +107,7 @@ int main(void)
     errors += CHECK_DOC("dshq_msg_set_hparam", struct dshq_msg_set_hparam, hparam);
     errors += CHECK_DOC("dshq_telemetry_ctrl", struct dshq_telemetry_ctrl, tctrl);
     errors += CHECK_DOC("dshq_heartbeat_slot", struct dshq_heartbeat_slot, hb);
-    errors += abi_doc_check("metrics", sizeof(struct metrics), met, metrics_field_count);
+    errors += abi_doc_check_strict("metrics", sizeof(struct metrics), met, metrics_field_count);
     CHECK_EQ_INT(errors, 0);
 
     /* The checker can fail: a wrong size or offset is reported. */

@@ -49,11 +49,11 @@ int main(void)
         ABI_FIELD(struct dshq_weights_slot, reserved),
     };
     int errors = 0;
-    errors += abi_doc_check("dshq_weights_ctrl", sizeof(struct dshq_weights_ctrl), ctrl,
+    errors += abi_doc_check_strict("dshq_weights_ctrl", sizeof(struct dshq_weights_ctrl), ctrl,
                             sizeof ctrl / sizeof ctrl[0]);
-    errors += abi_doc_check("dshq_weights_buf", sizeof(struct dshq_weights_buf), buf,
+    errors += abi_doc_check_strict("dshq_weights_buf", sizeof(struct dshq_weights_buf), buf,
                             sizeof buf / sizeof buf[0]);
-    errors += abi_doc_check("dshq_weights_slot", sizeof(struct dshq_weights_slot), slot,
+    errors += abi_doc_check_strict("dshq_weights_slot", sizeof(struct dshq_weights_slot), slot,
                             sizeof slot / sizeof slot[0]);
     CHECK_EQ_INT(errors, 0);
 
