@@ -159,7 +159,7 @@ static void test_demo_headless(void)
 {
     const char *dshq = getenv("DSHQ");
     if (!dshq || access(dshq, X_OK)) {
-        printf("skip: DSHQ not set (run through make test)\n");
+        check_skip_part("dshq demo on a pty (DSHQ not set: run through make test)");
         return;
     }
     char cmd[4096], out[8192];

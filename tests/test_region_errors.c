@@ -153,7 +153,7 @@ int main(void)
         CHECK_EQ_INT(chown(path, 0, 0), 0);
         CHECK_EQ_INT(attach_rc(0), 0);
     } else {
-        puts("owner case skipped: needs root to give the file away");
+        check_skip_part("a region owned by another user (needs root to give the file away)");
     }
 
     /* Error texts are distinct. */
