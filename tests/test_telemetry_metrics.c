@@ -1,12 +1,13 @@
 /* The metrics blob: its field table covers struct metrics byte for byte, in
- * offset order; its shape hash is the hash of the documented canonical
- * string; the JSON line holds every field with its exact value (null for
+ * offset order; its shape hash is the hash of the canonical string built
+ * from the table in docs/abi.md; the JSON line holds every field with its exact value (null for
  * NaN); and a struct metrics travels through the telemetry block intact. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "run/metrics.h"
 #include "check.h"
+#include "doc_text.h"
 #include "dshq/hash.h"
 #include "dshq/telemetry.h"
 
@@ -22,17 +23,34 @@ int main(void)
     CHECK_EQ_U64(offsetof(struct metrics, clip), 216);
     CHECK_STR(metrics_fields[metrics_field_count - 1].name, "clip");
 
-    /* 2. Shape hash = hash of the canonical string, spelled out here. */
+    /* 2. Shape hash = hash of the canonical string, built from the table in
+     * docs/abi.md (not from the code's own field table): the version and
+     * size from the section, then name:type@offset of every documented row. */
+    char *md = doc_load("DSHQ_ABI_DOC", "docs/abi.md");
+    const char *sec = doc_section(md, "### struct metrics (");
+    CHECK_MSG(sec != NULL, "docs/abi.md has no '### struct metrics (' section");
+    unsigned doc_size = 0, doc_ver = 0;
+    CHECK_EQ_INT(sscanf(sec, "### struct metrics (%u bytes)", &doc_size), 1);
+    const char *tag = strstr(sec, "`metrics/v");
+    CHECK(tag != NULL);
+    CHECK_EQ_INT(sscanf(tag, "`metrics/v%u;", &doc_ver), 1);
     char canon[2048];
-    size_t n = (size_t)snprintf(canon, sizeof canon, "metrics/v2;size=224");
-    for (size_t i = 0; i < metrics_field_count; i++)
-        n += (size_t)snprintf(canon + n, sizeof canon - n, ";%s:%s@%zu", metrics_fields[i].name,
-                              metrics_fields[i].is_double ? "f64" : "u64",
-                              metrics_fields[i].offset);
-    CHECK(strstr(canon, ";steps:u64@0;updates:u64@8;") != NULL);
-    CHECK(strstr(canon, ";wall_s:f64@88;") != NULL);
-    CHECK_EQ_U64(metrics_shape_hash(), dshq_shape_hash(canon));
-    CHECK_EQ_U64(metrics_shape_hash(), metrics_shape_hash());
+    size_t n = (size_t)snprintf(canon, sizeof canon, "metrics/v%u;size=%u", doc_ver, doc_size);
+    doc_cells cells;
+    int rows = 0;
+    for (int r = 0; doc_row_n(md, "### struct metrics (", r, cells) >= 4; r++, rows++) {
+        CHECK_MSG(!strncmp(cells[3], "u64", 3) || !strncmp(cells[3], "f64", 3),
+                  "docs/abi.md metrics row %d: type '%s' is neither u64 nor f64", r, cells[3]);
+        n += (size_t)snprintf(canon + n, sizeof canon - n, ";%s:%.3s@%s", cells[2], cells[3],
+                              cells[0]);
+        CHECK(n < sizeof canon);
+    }
+    CHECK_EQ_INT(rows, (int)metrics_field_count);
+    CHECK_EQ_U64(doc_size, sizeof(struct metrics));
+    CHECK_MSG(metrics_shape_hash() == dshq_shape_hash(canon),
+              "the code's metrics shape hash is not the hash of the layout docs/abi.md gives: %s",
+              canon);
+    free(md);
 
     /* 3. JSON line. */
     struct metrics m;
