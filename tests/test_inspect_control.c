@@ -31,12 +31,54 @@ static char *inspect_json(const char *name)
     return buf;
 }
 
-/* Value text after "key": within the part of the document after anchor. */
+/* The JSON object that directly encloses position AT of DOC: [*start, *end).
+ * Braces inside strings (with their escapes) do not count. */
+static void enclosing_object(const char *doc, const char *at, const char **start,
+                             const char **end)
+{
+    const char *stack[64];
+    int depth = 0, in_str = 0;
+    *start = *end = NULL;
+    for (const char *p = doc; *p; p++) {
+        if (p == at) {
+            CHECK_MSG(depth > 0 && !in_str, "anchor outside any object");
+            *start = stack[depth - 1];
+        }
+        if (in_str) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_str = 0;
+        } else if (*p == '"') {
+            in_str = 1;
+        } else if (*p == '{') {
+            CHECK(depth < 64);
+            stack[depth++] = p;
+        } else if (*p == '}') {
+            CHECK(depth > 0);
+            depth--;
+            if (*start && stack[depth] == *start) {
+                *end = p + 1;
+                return;
+            }
+        }
+    }
+    CHECK_MSG(0, "unterminated JSON object");
+}
+
+/* "key":value text inside the object that holds ANCHOR (its nested objects
+ * included), never in a neighbouring object. */
 static void expect_field(const char *doc, const char *anchor, const char *key_value)
 {
     const char *a = strstr(doc, anchor);
     CHECK_MSG(a != NULL, "no %s in:\n%s", anchor, doc);
-    CHECK_MSG(strstr(a, key_value) != NULL, "no %s after %s in:\n%s", key_value, anchor, doc);
+    const char *s, *e;
+    enclosing_object(doc, a, &s, &e);
+    size_t n = (size_t)(e - s), k = strlen(key_value);
+    int found = 0;
+    for (size_t i = 0; i + k <= n && !found; i++)
+        found = !memcmp(s + i, key_value, k);
+    CHECK_MSG(found, "no %s in the object holding %s in:\n%.*s", key_value, anchor, (int)n, s);
 }
 
 int main(void)
