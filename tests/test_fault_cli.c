@@ -20,30 +20,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "run/roles.h"
-
-static const char *dshq_bin(void)
-{
-    const char *p = getenv("DSHQ");
-    return p ? p : "build/dshq";
-}
-
-/* Runs `dshq ARGS` (a shell fragment); exit code, output in out. */
-static int sh(char *out, size_t cap, const char *fmt, ...)
-{
-    char args[1024], cmd[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", dshq_bin(), args);
-    FILE *p = popen(cmd, "r");
-    CHECK(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static void restart_window(void)
 {
@@ -111,13 +89,13 @@ static void rm_cases(void)
     snprintf(garbage, sizeof garbage, "dshq-faulttest-garbage-%d", (int)getpid());
     write_shm(foreign, 8192);
     write_shm(garbage, 8192);
-    CHECK(sh(out, sizeof out, "rm %s", foreign) != 0);
+    CHECK(cli_run(out, sizeof out, "rm %s", foreign) != 0);
     CHECK_MSG(shm_exists(foreign), "rm removed a name without the dshq- prefix: %s", out);
     CHECK(strstr(out, "not a dshq region name"));
-    CHECK(sh(out, sizeof out, "rm %s", garbage) != 0);
+    CHECK(cli_run(out, sizeof out, "rm %s", garbage) != 0);
     CHECK_MSG(shm_exists(garbage), "rm removed a file it cannot attach to: %s", out);
     CHECK(strstr(out, "cannot attach"));
-    CHECK_EQ_INT(sh(out, sizeof out, "rm --force %s %s", foreign, garbage), 0);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "rm --force %s %s", foreign, garbage), 0);
     CHECK(!shm_exists(foreign) && !shm_exists(garbage));
 }
 
@@ -136,16 +114,16 @@ static void damaged_block(void)
     CHECK_EQ_INT(run_create(&run, name, &cfg, NULL), 0);
     run.blk->config.seconds = NAN;
     run.blk->config.workers = 1000000;
-    CHECK(sh(out, sizeof out, "top --once %s", name) == 1);
+    CHECK(cli_run(out, sizeof out, "top --once %s", name) == 1);
     CHECK_MSG(strstr(out, "damaged") && strstr(out, "workers"), "top: %s", out);
-    CHECK(sh(out, sizeof out, "show --headless --seconds 1 %s", name) == 1);
+    CHECK(cli_run(out, sizeof out, "show --headless --seconds 1 %s", name) == 1);
     CHECK_MSG(strstr(out, "damaged"), "show: %s", out);
     CHECK(!run_stopping(&run));
-    CHECK_MSG(sh(out, sizeof out, "ctl %s stop", name) == 0, "ctl stop: %s", out);
+    CHECK_MSG(cli_run(out, sizeof out, "ctl %s stop", name) == 0, "ctl stop: %s", out);
     CHECK_MSG(run_stopping(&run), "ctl stop did not raise the stop flag: %s", out);
     /* seconds alone */
     run.blk->config.workers = 1;
-    CHECK(sh(out, sizeof out, "top --once %s", name) == 1);
+    CHECK(cli_run(out, sizeof out, "top --once %s", name) == 1);
     CHECK_MSG(strstr(out, "seconds"), "top names the field: %s", out);
     run_destroy(&run);
 }
@@ -164,7 +142,7 @@ static void damaged_telemetry(void)
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
-        execl(dshq_bin(), "dshq", "train", "--run", name, "--workers", "1", "--envs", "8",
+        execl(cli_bin(), "dshq", "train", "--run", name, "--workers", "1", "--envs", "8",
               "--horizon", "16", "--hidden", "16", "--layers", "1", "--seconds", "3", "--quiet",
               "--eval-episodes", "0", "--checkpoint-dir", ckdir, (char *)NULL);
         _exit(127);
@@ -206,7 +184,7 @@ static void damaged_telemetry(void)
 int main(void)
 {
     restart_window();
-    if (access(dshq_bin(), X_OK) != 0) {
+    if (access(cli_bin(), X_OK) != 0) {
         puts("fault cli: no dshq binary; command cases skipped");
         return 0;
     }

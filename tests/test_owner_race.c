@@ -25,13 +25,6 @@ struct shared {
     _Atomic int arrived, winners, busy, finished, bad;
 };
 
-static int reap(pid_t pid)
-{
-    int st;
-    CHECK_EQ_INT(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* One round: a child takes the word and dies; CONTENDERS children then take
  * over (mode 0: dshq_owner_take, mode 1: dshq_owner_reclaim_begin) at once. */
 static void round_once(struct shared *sh, int round, int mode)
@@ -46,7 +39,7 @@ static void round_once(struct shared *sh, int round, int mode)
         atomic_store(&sh->word, round % 2 ? me | DSHQ_OWNER_MARK : me);
         _exit(0);
     }
-    CHECK_EQ_INT(reap(victim), 0);
+    CHECK_CHILD_OK(victim, 120.0);
     uint64_t dead = atomic_load(&sh->word);
     CHECK_EQ_INT(dshq_owner_pid(dead), victim);
     CHECK_EQ_INT(dshq_owner_alive(dead), 0);
@@ -90,7 +83,7 @@ static void round_once(struct shared *sh, int round, int mode)
     test_await_at_least(&sh->arrived, CONTENDERS, 120.0);
     atomic_store(&sh->go, round);
     for (int i = 0; i < CONTENDERS; i++)
-        CHECK_EQ_INT(reap(kids[i]), 0);
+        CHECK_CHILD_OK(kids[i], 120.0);
     CHECK_EQ_INT(atomic_load(&sh->bad), 0);
     CHECK_MSG(atomic_load(&sh->winners) == 1, "round %d mode %d: %d winners", round, mode,
               atomic_load(&sh->winners));

@@ -68,20 +68,13 @@ static int take(int role)
     }
 }
 
-static int reap(pid_t pid)
-{
-    int st;
-    CHECK_EQ_INT(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void round_once(struct shared *sh, int role, int round)
 {
     pid_t victim = fork();
     CHECK(victim >= 0);
     if (victim == 0)
         _exit(take(role) == 1 ? 0 : 3); /* takes the role and dies holding it */
-    CHECK_EQ_INT(reap(victim), 0);
+    CHECK_CHILD_OK(victim, 120.0);
     atomic_store(&sh->arrived, 0);
     atomic_store(&sh->winners, 0);
     atomic_store(&sh->busy, 0);
@@ -106,7 +99,7 @@ static void round_once(struct shared *sh, int role, int round)
     test_await_at_least(&sh->arrived, CONTENDERS, 120.0);
     atomic_store(&sh->go, round);
     for (int i = 0; i < CONTENDERS; i++)
-        CHECK_EQ_INT(reap(kids[i]), 0);
+        CHECK_CHILD_OK(kids[i], 120.0);
     CHECK_EQ_INT(atomic_load(&sh->bad), 0);
     CHECK_MSG(atomic_load(&sh->winners) == 1, "%s, round %d: %d winners", role_name[role], round,
               atomic_load(&sh->winners));

@@ -12,31 +12,8 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "run/checkpoint.h"
-
-static const char *bin(void)
-{
-    const char *p = getenv("DSHQ");
-    return p ? p : "build/dshq";
-}
-
-/* Runs `dshq ARGS` (a shell fragment), returns the exit code, output in out. */
-static int dshq(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int dshq(char *out, size_t cap, const char *fmt, ...)
-{
-    char args[2048], cmd[2300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    FILE *p = popen(cmd, "r");
-    CHECK(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 #define HAS(out, text) CHECK_MSG(strstr(out, text), "missing '%s' in:\n%s", text, out)
 
@@ -51,8 +28,8 @@ static float *load(const char *path, struct ckpt_meta *meta, uint64_t shape, uin
 
 int main(void)
 {
-    if (access(bin(), X_OK) != 0) {
-        printf("skip: %s not built\n", bin());
+    if (access(cli_bin(), X_OK) != 0) {
+        printf("skip: %s not built\n", cli_bin());
         return TEST_SKIP;
     }
     static char out[65536];
@@ -61,25 +38,25 @@ int main(void)
     CHECK(mkdir(dir, 0755) == 0 || errno == EEXIST);
 
     /* --help: every setting, in both modes, the same text. */
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --help"), 0);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --help"), 0);
     static const char *flags[] = {"--lr X", "--hidden X", "--layers X", "--lane-slots X",
                                   "--transport X", "--when-full X", "--deterministic",
                                   "--config FILE", "--print-config", "--resume FILE"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         HAS(out, flags[i]);
     static char out2[65536];
-    CHECK_EQ_INT(dshq(out2, sizeof out2, "train --single-process --help"), 0);
+    CHECK_EQ_INT(cli_run(out2, sizeof out2, "train --single-process --help"), 0);
     CHECK_STR(out, out2);
 
     /* The same ranges in both modes: the MLP's width limit, a power of two. */
     for (int single = 0; single < 2; single++) {
         const char *mode = single ? "--single-process" : "";
-        CHECK_EQ_INT(dshq(out, sizeof out, "train %s --hidden 300 --print-config", mode), 2);
+        CHECK_EQ_INT(cli_run(out, sizeof out, "train %s --hidden 300 --print-config", mode), 2);
         HAS(out, "hidden needs an integer in [8, 256]");
-        CHECK_EQ_INT(dshq(out, sizeof out, "train %s --lane-slots 3 --print-config", mode), 2);
+        CHECK_EQ_INT(cli_run(out, sizeof out, "train %s --lane-slots 3 --print-config", mode), 2);
         HAS(out, "power of two");
-        CHECK_EQ_INT(dshq(out, sizeof out, "train %s --lr 0 --print-config", mode), 2);
-        CHECK_EQ_INT(dshq(out, sizeof out, "train %s --bogus", mode), 2);
+        CHECK_EQ_INT(cli_run(out, sizeof out, "train %s --lr 0 --print-config", mode), 2);
+        CHECK_EQ_INT(cli_run(out, sizeof out, "train %s --bogus", mode), 2);
     }
 
     /* --config FILE, overridden by a flag wherever it stands; --print-config
@@ -89,7 +66,7 @@ int main(void)
     CHECK(f);
     fputs("# a comment\nlr = 0.0002\nseed = 5\n\nhidden = 32\ntransport = mpsc\n", f);
     fclose(f);
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --seed 6 --config %s --print-config", cfgfile), 0);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --seed 6 --config %s --print-config", cfgfile), 0);
     HAS(out, "lr = 0.0002\n");
     HAS(out, "seed = 6\n");
     HAS(out, "hidden = 32\n");
@@ -99,16 +76,16 @@ int main(void)
     f = fopen(cfg2, "w");
     fputs(out, f);
     fclose(f);
-    CHECK_EQ_INT(dshq(out2, sizeof out2, "train --config %s --print-config", cfg2), 0);
+    CHECK_EQ_INT(cli_run(out2, sizeof out2, "train --config %s --print-config", cfg2), 0);
     CHECK_STR(out, out2);
     f = fopen(cfgfile, "w");
     fputs("lr = 0.0002\nhiden = 32\n", f);
     fclose(f);
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --config %s --print-config", cfgfile), 2);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --config %s --print-config", cfgfile), 2);
     HAS(out, "a.cfg:2: unknown setting 'hiden'");
 
     /* The single-process loop takes the settings too. */
-    CHECK_EQ_INT(dshq(out, sizeof out,
+    CHECK_EQ_INT(cli_run(out, sizeof out,
                       "train --single-process --updates 2 --envs 4 --horizon 8 --hidden 8 "
                       "--layers 1 --lr 0.0005 --lane-slots 4 --eval-episodes 2 --quiet"),
                  0);
@@ -121,11 +98,11 @@ int main(void)
     char ck1[256], ck2[256];
     snprintf(ck1, sizeof ck1, "%s/det1-%d.dshq", dir, (int)getpid());
     snprintf(ck2, sizeof ck2, "%s/det2-%d.dshq", dir, (int)getpid());
-    CHECK_EQ_INT(dshq(out, sizeof out, "train %s --run det1-%d --checkpoint-dir %s", common,
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train %s --run det1-%d --checkpoint-dir %s", common,
                       (int)getpid(), dir), 0);
     HAS(out, "2 workers x 8 envs");
     HAS(out, "deterministic");
-    CHECK_EQ_INT(dshq(out, sizeof out, "train %s --run det2-%d --checkpoint-dir %s", common,
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train %s --run det2-%d --checkpoint-dir %s", common,
                       (int)getpid(), dir), 0);
     static struct ckpt_meta m1, m2;
     char err[256];
@@ -139,26 +116,26 @@ int main(void)
     /* The checkpoint stores the settings; eval prints them. */
     CHECK(m1.config_len > 0);
     CHECK(strstr(m1.config, "deterministic = 1\n") && strstr(m1.config, "hidden = 16\n"));
-    CHECK_EQ_INT(dshq(out, sizeof out, "eval %s --episodes 4", ck1), 0);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "eval %s --episodes 4", ck1), 0);
     HAS(out, "settings:");
     HAS(out, "  hidden = 16");
     HAS(out, "wins ");
-    CHECK_EQ_INT(dshq(out, sizeof out, "eval %s --vs self", ck1), 2);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "eval %s --vs self", ck1), 2);
     HAS(out, "against itself");
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --updates 1 --workers 1 --envs 4 --horizon 8 "
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --updates 1 --workers 1 --envs 4 --horizon 8 "
                       "--hidden 8 --layers 1 --eval-episodes 0 --run one-%d --checkpoint-dir %s",
                       (int)getpid(), dir), 0);
     HAS(out, ": 1 worker x 4 envs");
 
     /* --resume: another network is refused with the reason; the same one
      * says what it takes and continues the counters and the versions. */
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --resume %s --hidden 32 --updates 1 --run r-%d "
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --resume %s --hidden 32 --updates 1 --run r-%d "
                       "--checkpoint-dir %s", ck1, (int)getpid(), dir), 2);
     HAS(out, "network is 16 wide x 1 layers, but --hidden 32 was asked for");
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --resume %s --print-config", ck1), 0);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --resume %s --print-config", ck1), 0);
     HAS(out, "hidden = 16\nlayers = 1\n");
     HAS(out, "deterministic = 0\n"); /* a run setting: this command line's */
-    CHECK_EQ_INT(dshq(out, sizeof out, "train --resume %s --updates 2 --workers 1 --envs 8 "
+    CHECK_EQ_INT(cli_run(out, sizeof out, "train --resume %s --updates 2 --workers 1 --envs 8 "
                       "--horizon 16 --eval-episodes 0 --run det1-%d --checkpoint-dir %s", ck1,
                       (int)getpid(), dir), 0);
     HAS(out, "from the checkpoint: hidden=16 layers=1 seed=1");
@@ -168,11 +145,11 @@ int main(void)
     CHECK_EQ_U64(m3.weights_version, 6); /* 4, then two more; not 1 + 2 */
 
     /* ctl: help is not an error; a bad value is refused before posting. */
-    CHECK_EQ_INT(dshq(out, sizeof out, "ctl --help"), 0);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "ctl --help"), 0);
     HAS(out, "usage: dshq ctl");
-    CHECK_EQ_INT(dshq(out, sizeof out, "ctl no-such-run-%d set lr 0", (int)getpid()), 2);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "ctl no-such-run-%d set lr 0", (int)getpid()), 2);
     HAS(out, "nothing posted");
-    CHECK_EQ_INT(dshq(out, sizeof out, "ctl no-such-run-%d set lr 0.001", (int)getpid()), 1);
+    CHECK_EQ_INT(cli_run(out, sizeof out, "ctl no-such-run-%d set lr 0.001", (int)getpid()), 1);
 
     free(w1);
     free(w2);
